@@ -1,0 +1,34 @@
+# rnnkit: the two quick-start commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TORCH_VERSION ?= 2.13.0
+
+.PHONY: setup demo test lint format clean
+
+# Create the virtual environment once; torch is installed first (the CPU build pinned here)
+# when none is importable, so that pip never pulls a multi-GB CUDA build for a plain `torch`.
+$(BIN)/rnnkit: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install "torch==$(TORCH_VERSION)"
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $(BIN)/rnnkit
+
+setup: $(BIN)/rnnkit
+
+demo: setup
+	$(BIN)/rnnkit demo shakespeare
+
+test: setup
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+
+format: setup
+	$(BIN)/ruff format src tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

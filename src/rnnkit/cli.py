@@ -1,0 +1,219 @@
+"""The ``rnnkit`` command: a thin layer over :func:`rnnkit.train` and :func:`rnnkit.load`.
+
+Results go to stdout, progress and errors to stderr. Every usage error and bad
+input exits with code 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import click
+
+import rnnkit
+from rnnkit.errors import RnnkitError
+
+__all__ = ["main", "cli"]
+
+TASK_NAMES = ("lm",)
+
+
+def _json(data) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(rnnkit.__version__, prog_name="rnnkit")
+def cli() -> None:
+    """Train, evaluate and use recurrent sequence models."""
+
+
+# -- train ---------------------------------------------------------------------------------
+def _training_options(f):
+    options = [
+        click.option("--data", help="Training data (file or folder); default: the embedded data."),
+        click.option("--valid", help="Validation data; default: the last 10% of --data."),
+        click.option("--out", help="Run directory to create (default runs/TASK-TIMESTAMP)."),
+        click.option("--config", "config_file", help="TOML config; flags override it."),
+        click.option(
+            "--resume", help="Continue the run in this directory from its last checkpoint."
+        ),
+        click.option("--cell", type=click.Choice(["rnn", "lstm", "gru", "mingru", "minlstm"])),
+        click.option("--layers", "num_layers", type=int, help="Recurrent layers."),
+        click.option("--hidden", "hidden_size", type=int, help="Hidden size H."),
+        click.option("--embed", "embedding_dim", type=int, help="Embedding size E."),
+        click.option(
+            "--dropout",
+            type=float,
+            help="Dropout on embeddings, between layers, before the output.",
+        ),
+        click.option("--layer-norm/--no-layer-norm", default=None, help="Layer-normalised cells."),
+        click.option(
+            "--tie-weights/--no-tie-weights",
+            default=None,
+            help="Share embedding and output weights.",
+        ),
+        click.option("--backend", type=click.Choice(["auto", "torch", "scratch"])),
+        click.option("--tokenizer", type=click.Choice(["char", "word"])),
+        click.option("--bptt", type=int, help="Truncated BPTT length (tokens)."),
+        click.option("--batch-size", type=int),
+        click.option("--lr", type=float, help="Peak learning rate."),
+        click.option("--warmup-steps", type=int, help="Linear warmup steps."),
+        click.option("--optimizer", type=click.Choice(["adam", "adamw", "sgd"])),
+        click.option("--epochs", type=int),
+        click.option("--max-steps", type=int),
+        click.option("--time-budget", type=float, help="Stop after this many seconds of training."),
+        click.option("--eval-every", type=int, help="Validate every N steps."),
+        click.option("--checkpoint-every", type=int, help="Checkpoint every N steps."),
+        click.option("--seed", type=int),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"])),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@cli.command()
+@click.argument("task", type=click.Choice(TASK_NAMES), metavar="TASK")
+@_training_options
+def train(task, config_file, out, resume, **options) -> None:
+    """Train a model for TASK; prints the run directory and final metrics as JSON."""
+    predictor = rnnkit.train(task, config=config_file, out=out, resume=resume, **options)
+    metrics = predictor.run.read_metrics()
+    final = metrics[-1] if metrics else {}
+    click.echo(_json({"run_dir": str(predictor.run.path), **final}))
+
+
+# -- evaluate ------------------------------------------------------------------------------
+@cli.command()
+@click.argument("run_dir")
+@click.option("--data", help="Score this file instead of the run's validation split.")
+def evaluate(run_dir, data) -> None:
+    """Print one JSON object of metrics for RUN_DIR."""
+    from rnnkit.data.readers import read_text
+
+    predictor = rnnkit.load(run_dir)
+    text = read_text(data) if data is not None else None
+    click.echo(_json(predictor.evaluate(text)))
+
+
+# -- generate ------------------------------------------------------------------------------
+@cli.command()
+@click.argument("run_dir")
+@click.option("--prompt", default="", help="Text that primes the state.")
+@click.option("--max-new", default=500, show_default=True, type=click.IntRange(min=0))
+@click.option(
+    "--temperature",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.0),
+    help="0 is greedy.",
+)
+@click.option("--top-k", type=click.IntRange(min=1))
+@click.option("--top-p", type=click.FloatRange(min=0.0, max=1.0, min_open=True))
+@click.option("--seed", type=int, help="Same seed, same text.")
+def generate(run_dir, prompt, max_new, temperature, top_k, top_p, seed) -> None:
+    """Stream text from a language model run, the prompt first."""
+    predictor = rnnkit.load(run_dir)
+    if predictor.task != "lm":
+        raise click.UsageError(f"{run_dir} is a {predictor.task!r} run; generate needs an 'lm' run")
+    out = click.get_text_stream("stdout")
+    out.write(prompt)
+    for piece in predictor.stream(
+        prompt, max_new, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed
+    ):
+        out.write(piece)
+        out.flush()
+    out.write("\n")
+
+
+# -- demo ----------------------------------------------------------------------------------
+DEMOS = {
+    "shakespeare": {
+        "task": "lm",
+        "options": {"time_budget": 120.0, "eval_every": 100},
+        "prompt": "ROMEO:\n",
+        "about": "a char-level LSTM trained for two minutes on the embedded Shakespeare",
+    }
+}
+
+
+@cli.command()
+@click.argument("name", default="shakespeare", type=click.Choice(sorted(DEMOS)))
+@click.option("--time-budget", type=float, help="Training seconds (default 120).")
+@click.option("--out", help="Run directory (default runs/demo-NAME-TIMESTAMP).")
+def demo(name, time_budget, out) -> None:
+    """Train an embedded example end to end and show what it learned."""
+    spec = DEMOS[name]
+    options = dict(spec["options"])
+    if time_budget is not None:
+        options["time_budget"] = time_budget
+    out = out or str(Path("runs") / f"demo-{name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    click.echo(f"rnnkit demo {name}: {spec['about']} -> {out}", err=True)
+    predictor = rnnkit.train(spec["task"], out=out, **options)
+    final = predictor.run.read_metrics()[-1]
+    click.echo(
+        f"valid loss {final['valid_loss']:.3f} nats/char after {final['step']} steps", err=True
+    )
+    click.echo(f"--- sample (temperature 0.8, seed 1) from {out} ---", err=True)
+    text = predictor.generate(spec["prompt"], max_new=500, temperature=0.8, seed=1)
+    click.echo(text)
+
+
+# -- info ----------------------------------------------------------------------------------
+@cli.command()
+def info() -> None:
+    """Print versions, device and threads as JSON."""
+    import numpy
+    import torch
+
+    from rnnkit.training.trainer import resolve_device
+
+    click.echo(
+        _json(
+            {
+                "rnnkit": rnnkit.__version__,
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "torch": torch.__version__,
+                "numpy": numpy.__version__,
+                "device": str(resolve_device("auto")),
+                "cuda": torch.version.cuda,
+                "cuda_available": torch.cuda.is_available(),
+                "cudnn": torch.backends.cudnn.version() if torch.cuda.is_available() else None,
+                "threads": torch.get_num_threads(),
+                "cpu_count": os.cpu_count(),
+            }
+        )
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning every expected error into one stderr line."""
+    try:
+        cli.main(args=argv, prog_name="rnnkit", standalone_mode=False)
+    except click.exceptions.Exit as e:  # --help, --version
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        click.echo(f"rnnkit: error: {e.format_message()}", err=True)
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("rnnkit: aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo(
+            "rnnkit: interrupted; the last step was saved (continue with --resume RUN_DIR)",
+            err=True,
+        )
+        sys.exit(130)
+    except RnnkitError as e:
+        click.echo(f"rnnkit: error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(1)

@@ -1,0 +1,230 @@
+"""Run configuration: dataclasses that rebuild the model, the data processing and the training.
+
+Read from TOML (standard library), written as JSON into the run directory. Keys
+that no dataclass knows are rejected with the closest valid name. Sizes that come
+from the data (``vocab_size``) are written by the task after reading the data,
+never typed by the user.
+
+A TOML file looks like::
+
+    task = "lm"
+
+    [model]
+    cell = "lstm"
+    hidden_size = 512
+
+    [train]
+    lr = 0.002
+    time_budget = 120
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from rnnkit.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ModelConfig",
+    "DataConfig",
+    "TrainConfig",
+    "RunConfig",
+    "load_toml",
+]
+
+FORMAT_VERSION = 1
+CELLS = ("rnn", "lstm", "gru", "mingru", "minlstm")
+
+
+@dataclass
+class ModelConfig:
+    """The network: embedding -> recurrent stack -> task head."""
+
+    cell: str = "lstm"
+    num_layers: int = 2
+    hidden_size: int = 256
+    embedding_dim: int = 64
+    dropout: float = 0.1
+    bidirectional: bool = False
+    layer_norm: bool = False
+    tie_weights: bool = False
+    backend: str = "auto"
+    vocab_size: int = 0  # written by the task from the data
+
+    def validate(self) -> None:
+        _choice("model.cell", self.cell, CELLS)
+        _choice("model.backend", self.backend, ("auto", "torch", "scratch"))
+        for name in ("num_layers", "hidden_size", "embedding_dim"):
+            _positive(f"model.{name}", getattr(self, name))
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"model.dropout must be in [0, 1), got {self.dropout}")
+
+
+@dataclass
+class DataConfig:
+    """Where the data come from and how they become tensors."""
+
+    data: str | None = None  # None: the task's embedded default
+    valid: str | None = None  # None: the default split of `data`
+    tokenizer: str = "char"
+    lowercase: bool = False
+    min_freq: int = 1
+    max_vocab: int | None = None
+    bptt: int = 128
+    batch_size: int = 32
+
+    def validate(self) -> None:
+        _positive("data.bptt", self.bptt)
+        _positive("data.batch_size", self.batch_size)
+        _positive("data.min_freq", self.min_freq)
+
+
+@dataclass
+class TrainConfig:
+    """The training loop; knows nothing of tasks."""
+
+    optimizer: str = "adamw"
+    lr: float = 3e-3
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    warmup_steps: int = 50
+    clip_grad_norm: float | None = 1.0
+    epochs: int | None = None
+    max_steps: int | None = None
+    time_budget: float | None = None  # seconds
+    eval_every: int = 500
+    eval_max_batches: int | None = 50  # periodic validation on a slice; the final one is full
+    checkpoint_every: int = 500
+    log_every: int = 20
+    seed: int = 0
+    device: str = "auto"
+
+    def validate(self) -> None:
+        _choice("train.optimizer", self.optimizer, ("adam", "adamw", "sgd"))
+        _choice("train.schedule", self.schedule, ("constant", "cosine"))
+        _choice("train.device", self.device, ("auto", "cpu", "cuda", "mps"))
+        if self.lr <= 0:
+            raise ConfigError(f"train.lr must be > 0, got {self.lr}")
+        for name in ("epochs", "max_steps", "time_budget"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ConfigError(f"train.{name} must be > 0, got {value}")
+        for name in ("eval_every", "checkpoint_every", "log_every"):
+            _positive(f"train.{name}", getattr(self, name))
+        if self.warmup_steps < 0:
+            raise ConfigError(f"train.warmup_steps must be >= 0, got {self.warmup_steps}")
+
+
+@dataclass
+class RunConfig:
+    """Everything a run directory needs to rebuild its model and data processing."""
+
+    task: str = "lm"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    format_version: int = FORMAT_VERSION
+
+    def validate(self) -> RunConfig:
+        self.model.validate()
+        self.data.validate()
+        self.train.validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> RunConfig:
+        """Build from nested dicts, rejecting unknown keys with the closest valid name."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: expected a table of settings, got {type(data).__name__}")
+        sections = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
+        top = {k: v for k, v in data.items() if k not in sections}
+        kwargs = _checked(cls, top, source, skip=set(sections))
+        version = kwargs.get("format_version", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            raise ConfigError(
+                f"{source}: format_version {version} is not supported "
+                f"(this rnnkit reads {FORMAT_VERSION})"
+            )
+        for name, klass in sections.items():
+            section = data.get(name, {})
+            if not isinstance(section, dict):
+                raise ConfigError(f"{source}: [{name}] must be a table")
+            kwargs[name] = klass(**_checked(klass, section, f"{source}: [{name}]"))
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "config.json") -> RunConfig:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{source}:{e.lineno}: invalid JSON ({e.msg})") from None
+        return cls.from_dict(data, source=source)
+
+    def replace(self, section: str, **changes: Any) -> None:
+        """Set fields of one section in place, checking the names."""
+        target = getattr(self, section)
+        _checked(type(target), changes, f"[{section}]")
+        for k, v in changes.items():
+            setattr(target, k, v)
+
+
+def load_toml(path: str | os.PathLike) -> RunConfig:
+    """Read a TOML run configuration."""
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{os.fspath(path)}: no such config file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{os.fspath(path)}: invalid TOML ({e})") from None
+    return RunConfig.from_dict(data, source=os.fspath(path))
+
+
+def _checked(klass, values: dict[str, Any], source: str, skip: set[str] = frozenset()) -> dict:
+    known = {f.name: f for f in fields(klass) if f.name not in skip}
+    out = {}
+    for key, value in values.items():
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{source}: unknown setting {key!r}{hint}")
+        default = known[key].default
+        if default is not dataclasses.MISSING and default is not None and value is not None:
+            expected = type(default)
+            ok = isinstance(value, expected) and not (
+                expected is not bool and isinstance(value, bool)
+            )
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                ok, value = True, float(value)
+            if not ok:
+                raise ConfigError(f"{source}: {key} must be {expected.__name__}, got {value!r}")
+        out[key] = value
+    return out
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _positive(name: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")

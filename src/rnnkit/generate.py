@@ -1,0 +1,107 @@
+"""Sampling from language models: temperature, top-k, top-p, greedy; streamed.
+
+Generation carries the recurrent state (as char-rnn does): the prompt is read
+once to prime the state, then each new token costs one step, never a re-read of
+the prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from rnnkit.errors import ConfigError
+
+__all__ = ["sample_next", "stream_generate"]
+
+
+def sample_next(
+    logits: Tensor,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Draw one id per row.
+
+    ``temperature == 0`` is greedy (argmax). ``top_k`` keeps the k most likely
+    ids; ``top_p`` keeps the smallest set whose probability reaches p.
+
+    Shape:
+        logits: (N, V) -> (N,) int64
+    """
+    if temperature < 0:
+        raise ConfigError(f"temperature must be >= 0, got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise ConfigError(f"top_k must be >= 1, got {top_k}")
+    if top_p is not None and not 0.0 < top_p <= 1.0:
+        raise ConfigError(f"top_p must be in (0, 1], got {top_p}")
+    if temperature == 0:
+        return logits.argmax(dim=-1)
+    logits = logits.float() / temperature  # (N, V)
+    if top_k is not None and top_k < logits.size(-1):
+        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]  # (N, 1)
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p is not None and top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)  # (N, V)
+        cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
+        drop = cumulative - sorted_logits.softmax(dim=-1) >= top_p  # keep the first that crosses p
+        sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+        logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
+    probs = logits.softmax(dim=-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (N,)
+
+
+@torch.no_grad()
+def stream_generate(
+    model: nn.Module,
+    prompt_ids: Sequence[int],
+    max_new: int,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    seed: int | None = None,
+    stop_ids: Sequence[int] = (),
+    suppress_ids: Sequence[int] = (),
+) -> Iterator[int]:
+    """Yield ``max_new`` new ids, one at a time, from a model with carried state.
+
+    ``model(x, state) -> (logits, state)`` with x (1, L). The model is put in eval
+    mode for the duration and restored after. ``suppress_ids`` are never drawn
+    (for example ``<pad>`` and ``<unk>``); generation stops after a ``stop_ids`` id.
+    """
+    if max_new < 0:
+        raise ConfigError(f"max_new must be >= 0, got {max_new}")
+    if not prompt_ids:
+        raise ConfigError("generation needs at least one prompt token")
+    device = next(model.parameters()).device
+    generator = torch.Generator(device=device)
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+    was_training = model.training
+    model.eval()
+    try:
+        x = torch.tensor([list(prompt_ids)], dtype=torch.long, device=device)  # (1, L)
+        logits, state = model(x)  # prime once: (1, L, V)
+        suppress = torch.tensor(list(suppress_ids), dtype=torch.long, device=device)
+        last = logits[:, -1]  # (1, V)
+        for i in range(max_new):
+            if suppress.numel():
+                last = last.index_fill(1, suppress, float("-inf"))
+            token = sample_next(
+                last, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator
+            )  # (1,)
+            token_id = int(token)
+            yield token_id
+            if token_id in stop_ids or i + 1 == max_new:
+                return
+            logits, state = model(token.view(1, 1), state)  # one step: (1, 1, V)
+            last = logits[:, -1]
+    finally:
+        model.train(was_training)

@@ -1,0 +1,286 @@
+"""Language modelling: text -> tokens -> next-token prediction with truncated BPTT."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.config import RunConfig
+from rnnkit.data import builtin
+from rnnkit.data.datasets import LMStream
+from rnnkit.data.readers import read_text
+from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict
+from rnnkit.data.vocab import Vocab, build_vocab
+from rnnkit.errors import CheckpointError, DataError
+from rnnkit.generate import stream_generate
+from rnnkit.metrics import bits_per_token, perplexity
+from rnnkit.models.language_model import RNNLanguageModel
+from rnnkit.tasks.base import Predictor, Task, register
+from rnnkit.training.checkpoint import RunDirectory
+from rnnkit.training.trainer import StepOutput
+
+__all__ = ["LanguageModelTask", "LanguageModelPredictor", "LMData", "evaluate_lm"]
+
+EVAL_BATCH_SIZE = 16
+
+
+@dataclass
+class LMData:
+    tokenizer: Tokenizer
+    vocab: Vocab
+    train_ids: Tensor  # (T,) int64
+    valid_ids: Tensor  # (T_valid,) int64
+    train_source: str
+    valid_source: str
+
+
+def read_splits(config: RunConfig) -> tuple[str, str, str, str]:
+    """(train text, valid text, their sources): embedded Shakespeare, or files.
+
+    Without ``valid``, the last 10% of ``data`` (cut at a line) is the validation text.
+    """
+    d = config.data
+    if d.data is None:
+        if d.valid is not None:
+            valid = read_text(d.valid)
+            return builtin.load("shakespeare"), valid, "shakespeare", d.valid
+        return (
+            builtin.load("shakespeare", "train"),
+            builtin.load("shakespeare", "valid"),
+            "shakespeare (train split)",
+            "shakespeare (valid split)",
+        )
+    text = read_text(d.data)
+    if d.valid is not None:
+        return text, read_text(d.valid), d.data, d.valid
+    cut = text.rfind("\n", 0, int(len(text) * 0.9)) + 1 or int(len(text) * 0.9)
+    if cut == 0 or cut >= len(text):
+        cut = int(len(text) * 0.9)
+    return text[:cut], text[cut:], d.data, f"{d.data} (last 10%)"
+
+
+def encode(text: str, tokenizer: Tokenizer, vocab: Vocab) -> Tensor:
+    return torch.tensor(vocab.encode(tokenizer.tokenize(text)), dtype=torch.long)  # (T,)
+
+
+@torch.no_grad()
+def evaluate_lm(
+    model: nn.Module,
+    ids: Tensor,
+    *,
+    bptt: int,
+    batch_size: int = EVAL_BATCH_SIZE,
+    max_batches: int | None = None,
+    char_level: bool = False,
+) -> dict[str, float]:
+    """Mean next-token loss (nats) over a stream, the state carried through the text.
+
+    The text is cut into ``batch_size`` contiguous rows (see
+    :func:`~rnnkit.data.datasets.batchify`); each row is read from its start with
+    the state carried across BPTT windows, so every token but the first of each
+    row is scored with all its row's context.
+    """
+    batch_size = max(1, min(batch_size, ids.numel() // 2))
+    stream = LMStream(ids, batch_size, bptt)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total, count, state = 0.0, 0, None
+    try:
+        for i in range(len(stream) if max_batches is None else min(max_batches, len(stream))):
+            x, y = (t.to(device) for t in stream[i])  # (N, L)
+            logits, state = model(x, state)  # (N, L, V)
+            total += F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum").item()
+            count += y.numel()
+    finally:
+        model.train(was_training)
+    loss = total / max(count, 1)
+    metrics = {"loss": loss, "perplexity": perplexity(loss)}
+    if char_level:
+        metrics["bits_per_char"] = bits_per_token(loss)
+    metrics["tokens"] = count
+    return metrics
+
+
+class LMProgram:
+    """The :class:`~rnnkit.training.trainer.TrainingProgram` of a language model."""
+
+    def __init__(self, data: LMData, config: RunConfig, device: torch.device) -> None:
+        self.data = data
+        self.config = config
+        self.device = device
+        self.stream = LMStream(
+            data.train_ids, config.data.batch_size, config.data.bptt, source=data.train_source
+        )
+        self.char_level = config.data.tokenizer == "char"
+
+    def batches(self, epoch: int) -> LMStream:
+        return self.stream
+
+    def step(self, model: nn.Module, batch, state) -> StepOutput:
+        x, y = (t.to(self.device, non_blocking=True) for t in batch)  # (N, L)
+        logits, state = model(x, state)  # (N, L, V)
+        loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+        return StepOutput(loss, y.numel(), state)
+
+    def evaluate(self, model: nn.Module, max_batches: int | None = None) -> dict[str, float]:
+        return evaluate_lm(
+            model,
+            self.data.valid_ids,
+            bptt=self.config.data.bptt,
+            max_batches=max_batches,
+            char_level=self.char_level,
+        )
+
+
+@register
+class LanguageModelTask(Task):
+    name = "lm"
+
+    def prepare(self, config: RunConfig, run: RunDirectory | None = None) -> LMData:
+        train_text, valid_text, train_source, valid_source = read_splits(config)
+        d = config.data
+        if run is not None:
+            tokenizer, vocab = load_assets(run)
+        else:
+            options = {"lowercase": d.lowercase} if d.tokenizer == "word" else {}
+            tokenizer = make_tokenizer(d.tokenizer, **options)
+            vocab = build_vocab(
+                tokenizer.tokenize(train_text), min_freq=d.min_freq, max_size=d.max_vocab
+            )
+        train_ids = encode(train_text, tokenizer, vocab)
+        valid_ids = encode(valid_text, tokenizer, vocab)
+        if valid_ids.numel() < 2:
+            raise DataError(
+                valid_source, None, "at least 2 tokens of validation text", f"{valid_ids.numel()}"
+            )
+        config.model.vocab_size = len(vocab)
+        return LMData(tokenizer, vocab, train_ids, valid_ids, train_source, valid_source)
+
+    def save_assets(self, run: RunDirectory, data: LMData) -> None:
+        run.save_json("tokenizer.json", data.tokenizer.to_dict())
+        run.save_json("vocab.json", data.vocab.to_dict())
+
+    def build_model(self, config: RunConfig) -> RNNLanguageModel:
+        m = config.model
+        return RNNLanguageModel(
+            m.vocab_size,
+            m.embedding_dim,
+            m.hidden_size,
+            m.num_layers,
+            m.cell,
+            m.dropout,
+            tie_weights=m.tie_weights,
+            layer_norm=m.layer_norm,
+            backend=m.backend,
+        )
+
+    def program(self, model: nn.Module, data: LMData, config: RunConfig) -> LMProgram:
+        return LMProgram(data, config, next(model.parameters()).device)
+
+    def predictor(
+        self, model: nn.Module, config: RunConfig, run: RunDirectory
+    ) -> LanguageModelPredictor:
+        tokenizer, vocab = load_assets(run)
+        if len(vocab) != config.model.vocab_size:
+            raise CheckpointError(
+                f"{run.path}: vocab.json has {len(vocab)} tokens but the model expects "
+                f"{config.model.vocab_size}"
+            )
+        return LanguageModelPredictor(model, config, run, tokenizer=tokenizer, vocab=vocab)
+
+
+def load_assets(run: RunDirectory) -> tuple[Tokenizer, Vocab]:
+    return tokenizer_from_dict(run.load_json("tokenizer.json")), Vocab.from_dict(
+        run.load_json("vocab.json")
+    )
+
+
+class LanguageModelPredictor(Predictor):
+    """A trained language model: generate, score text, next-token probabilities.
+
+    Example:
+        >>> lm = rnnkit.load("runs/lm-demo")  # doctest: +SKIP
+        >>> lm.generate("ROMEO:", max_new=200, temperature=0.8, seed=1)  # doctest: +SKIP
+    """
+
+    task = "lm"
+
+    def __init__(self, model, config, run=None, *, tokenizer: Tokenizer, vocab: Vocab) -> None:
+        super().__init__(model, config, run)
+        self.tokenizer = tokenizer
+        self.vocab = vocab
+
+    def _prompt_ids(self, prompt: str) -> list[int]:
+        ids = self.vocab.encode(self.tokenizer.tokenize(prompt))
+        if not ids:  # an empty prompt starts as a new line of text would
+            ids = self.vocab.encode(self.tokenizer.tokenize("\n"))
+        return ids
+
+    def stream(
+        self,
+        prompt: str = "",
+        max_new: int = 200,
+        *,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+    ) -> Iterator[str]:
+        """Yield the new text piece by piece, as each token is sampled.
+
+        ``temperature`` 0 is greedy; ``top_k`` and ``top_p`` restrict the
+        candidates; the same ``seed`` gives the same text.
+        """
+        tokens: list[str] = []
+        shown = ""
+        for token_id in stream_generate(
+            self.model,
+            self._prompt_ids(prompt),
+            max_new,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            seed=seed,
+            suppress_ids=[self.vocab.stoi[t] for t in self.vocab.specials],
+        ):
+            tokens.append(self.vocab.itos[token_id])
+            text = self.tokenizer.detokenize(tokens)
+            yield text[len(shown) :]
+            shown = text
+
+    def generate(self, prompt: str = "", max_new: int = 200, **sampling) -> str:
+        """The prompt followed by ``max_new`` sampled tokens (options as :meth:`stream`)."""
+        return prompt + "".join(self.stream(prompt, max_new, **sampling))
+
+    def evaluate(self, text: str | None = None) -> dict[str, float]:
+        """Loss (nats/token), perplexity[, bits_per_char] and tokens on ``text``,
+        or on the run's validation split when ``text`` is None."""
+        if text is None:
+            _, text, _, _ = read_splits(self.config)
+        ids = encode(text, self.tokenizer, self.vocab)
+        if ids.numel() < 2:
+            raise DataError(None, None, "at least 2 tokens of text to score", f"{ids.numel()}")
+        metrics = evaluate_lm(
+            self.model,
+            ids,
+            bptt=self.config.data.bptt,
+            char_level=self.config.data.tokenizer == "char",
+        )
+        return {"task": "lm", **metrics}
+
+    def perplexity(self, text: str) -> float:
+        return self.evaluate(text)["perplexity"]
+
+    @torch.no_grad()
+    def next_token_probs(self, prefix: str, top_k: int = 10) -> list[tuple[str, float]]:
+        """The ``top_k`` most likely next tokens after ``prefix``, with probabilities."""
+        x = torch.tensor([self._prompt_ids(prefix)], device=self.device)  # (1, L)
+        logits, _ = self.model(x)
+        probs = logits[0, -1].softmax(-1)  # (V,)
+        values, ids = probs.topk(min(top_k, probs.numel()))
+        return [(self.vocab.itos[i], float(p)) for p, i in zip(values.tolist(), ids.tolist())]

@@ -1,0 +1,199 @@
+"""The run directory: atomic writes, safe loading.
+
+::
+
+    RUN_DIR/
+      config.json        RunConfig: rebuilds model, tokenizer and data processing
+      model.safetensors  weights (safetensors: loading runs no code)
+      vocab.json         tokenizer.json   what turns raw input into ids
+      trainer_state.pt   optimiser, step, data position, RNG states: tensors and
+                         plain numbers only, loaded with torch.load(weights_only=True)
+      metrics.jsonl      one JSON line per evaluation
+
+Every file is written to a temporary name in the same folder and renamed into
+place with :func:`os.replace`, so a crash leaves the previous version whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import safetensors.torch
+import torch
+from torch import nn
+
+from rnnkit.config import RunConfig
+from rnnkit.errors import CheckpointError, RnnkitError
+
+__all__ = ["RunDirectory", "atomic_write"]
+
+CONFIG, WEIGHTS, TRAINER_STATE, METRICS = (
+    "config.json",
+    "model.safetensors",
+    "trainer_state.pt",
+    "metrics.jsonl",
+)
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` through a temporary file and :func:`os.replace`."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class RunDirectory:
+    """Reads and writes one run's files. Build with :meth:`create` or :meth:`open`."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunDirectory({str(self.path)!r})"
+
+    @classmethod
+    def create(cls, path: str | os.PathLike) -> RunDirectory:
+        """A new run directory; refuses to write over an existing run."""
+        path = Path(path)
+        if (path / CONFIG).exists():
+            raise CheckpointError(
+                f"{path} already holds a run; pass --resume {path} to continue it, "
+                "or choose another --out"
+            )
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CheckpointError(
+                f"{path}: cannot create the run directory ({e.strerror})"
+            ) from None
+        return cls(path)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> RunDirectory:
+        """An existing run directory; checks that it is one."""
+        path = Path(path)
+        if not path.is_dir():
+            raise CheckpointError(f"{path}: no such run directory")
+        for name in (CONFIG, WEIGHTS):
+            if not (path / name).is_file():
+                raise CheckpointError(f"{path} is not an rnnkit run directory: {name} is missing")
+        return cls(path)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    # -- config and JSON assets -------------------------------------------------------------
+    def save_config(self, config: RunConfig) -> None:
+        atomic_write(self.file(CONFIG), config.to_json())
+
+    def load_config(self) -> RunConfig:
+        try:
+            return RunConfig.from_json(
+                self.file(CONFIG).read_text("utf-8"), source=str(self.file(CONFIG))
+            )
+        except (OSError, UnicodeDecodeError) as e:
+            raise CheckpointError(f"{self.file(CONFIG)}: cannot read ({e})") from None
+        except RnnkitError as e:
+            raise CheckpointError(str(e)) from None
+
+    def save_json(self, name: str, data: Any) -> None:
+        atomic_write(self.file(name), json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+    def load_json(self, name: str) -> Any:
+        path = self.file(name)
+        try:
+            return json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise CheckpointError(f"{self.path} is not a complete run: {name} is missing") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise CheckpointError(f"{path}: not valid JSON ({e})") from None
+
+    # -- weights ----------------------------------------------------------------------------
+    def save_weights(self, model: nn.Module) -> None:
+        """safetensors.torch.save_model handles shared (tied) tensors."""
+        path = self.file(WEIGHTS)
+        fd, tmp = tempfile.mkstemp(prefix=f".{WEIGHTS}.", suffix=".tmp", dir=self.path)
+        os.close(fd)
+        try:
+            safetensors.torch.save_model(model, tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def load_weights(self, model: nn.Module, device: str | torch.device = "cpu") -> None:
+        path = self.file(WEIGHTS)
+        try:
+            missing, unexpected = safetensors.torch.load_model(
+                model, path, strict=False, device=str(device)
+            )
+        except FileNotFoundError:
+            raise CheckpointError(
+                f"{self.path} is not an rnnkit run directory: {WEIGHTS} is missing"
+            ) from None
+        except (safetensors.SafetensorError, OSError, ValueError) as e:
+            raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from None
+        except RuntimeError as e:  # shape mismatch
+            raise CheckpointError(
+                f"{path}: weights do not fit the model in config.json ({e})"
+            ) from None
+        if missing or unexpected:
+            raise CheckpointError(
+                f"{path}: weights do not fit the model in config.json "
+                f"(missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})"
+            )
+
+    # -- trainer state ----------------------------------------------------------------------
+    def save_trainer_state(self, state: dict[str, Any]) -> None:
+        path = self.file(TRAINER_STATE)
+        fd, tmp = tempfile.mkstemp(prefix=f".{TRAINER_STATE}.", suffix=".tmp", dir=self.path)
+        os.close(fd)
+        try:
+            torch.save(state, tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def has_trainer_state(self) -> bool:
+        return self.file(TRAINER_STATE).is_file()
+
+    def load_trainer_state(self) -> dict[str, Any]:
+        """Tensors and plain data only: a pickled object in the file is refused, never run."""
+        path = self.file(TRAINER_STATE)
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise CheckpointError(
+                f"{self.path}: {TRAINER_STATE} is missing; nothing to resume"
+            ) from None
+        except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CheckpointError(
+                f"{path}: refused to load (not a plain tensor checkpoint: {first})"
+            ) from None
+
+    # -- metrics ----------------------------------------------------------------------------
+    def append_metrics(self, record: dict[str, Any]) -> None:
+        path = self.file(METRICS)
+        old = path.read_text("utf-8") if path.exists() else ""
+        atomic_write(path, old + json.dumps(record) + "\n")
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        path = self.file(METRICS)
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]

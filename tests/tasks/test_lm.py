@@ -1,0 +1,136 @@
+"""The contract every task meets: train tiny, loss goes down, save, load, same
+predictions, another seed differs; plus what is particular to language models."""
+
+import math
+
+import pytest
+import torch
+
+import rnnkit
+from rnnkit.errors import CheckpointError
+
+TINY = dict(
+    hidden_size=24,
+    embedding_dim=8,
+    num_layers=1,
+    batch_size=4,
+    bptt=16,
+    lr=0.02,
+    warmup_steps=0,
+    eval_every=20,
+    progress=False,
+)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "lm"
+    data = str(__import__("pathlib").Path(__file__).parents[1] / "fixtures" / "tiny.txt")
+    lm = rnnkit.train("lm", data=data, out=out, max_steps=60, seed=1, **TINY)
+    return lm, out, data
+
+
+def test_loss_goes_down_and_metrics_are_logged(trained):
+    lm, out, _ = trained
+    records = lm.run.read_metrics()
+    assert [r["step"] for r in records] == [20, 40, 60]
+    assert records[-1]["full"] is True
+    assert records[-1]["valid_loss"] < records[0]["valid_loss"]
+    assert records[-1]["valid_loss"] < math.log(len(lm.vocab)) - 1.0  # 1 nat below uniform
+
+
+def test_run_directory_holds_the_contract_files(trained):
+    _, out, _ = trained
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "vocab.json",
+        "tokenizer.json",
+        "metrics.jsonl",
+        "trainer_state.pt",
+    ):
+        assert (out / name).is_file(), name
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_loaded_model_gives_the_same_predictions(trained):
+    lm, out, _ = trained
+    loaded = rnnkit.load(out)
+    text = "FIRST CITIZEN:\nSpeak, speak.\n"
+    assert loaded.evaluate(text)["loss"] == pytest.approx(lm.evaluate(text)["loss"], abs=1e-6)
+    kw = dict(max_new=40, temperature=0.8, seed=3)
+    assert loaded.generate("ALL:", **kw) == lm.generate("ALL:", **kw)
+
+
+def test_another_seed_gives_other_weights(trained, tmp_path):
+    lm, _, data = trained
+    other = rnnkit.train("lm", data=data, out=tmp_path / "other", max_steps=5, seed=2, **TINY)
+    first = lm.model.state_dict()
+    assert any(not torch.equal(v, first[k]) for k, v in other.model.state_dict().items())
+
+
+def test_same_seed_same_text_and_other_seed_other_text(trained):
+    lm, _, _ = trained
+    a = lm.generate("ALL:", max_new=60, temperature=1.0, seed=5)
+    assert a == lm.generate("ALL:", max_new=60, temperature=1.0, seed=5)
+    assert a != lm.generate("ALL:", max_new=60, temperature=1.0, seed=6)
+    assert a.startswith("ALL:") and len(a) == len("ALL:") + 60
+
+
+def test_stream_yields_the_generated_text_piece_by_piece(trained):
+    lm, _, _ = trained
+    pieces = list(lm.stream("ALL:", 30, temperature=0.5, seed=9))
+    assert len(pieces) == 30
+    assert "ALL:" + "".join(pieces) == lm.generate("ALL:", 30, temperature=0.5, seed=9)
+    assert not any(tok in "".join(pieces) for tok in ("<pad>", "<unk>", "<bos>", "<eos>"))
+
+
+def test_generation_primes_once_then_steps_one_token_at_a_time(trained):
+    lm, _, _ = trained
+    lengths = []
+    hook = lm.model.register_forward_pre_hook(lambda m, args: lengths.append(args[0].shape[1]))
+    try:
+        lm.generate("FIRST CITIZEN:", max_new=10, seed=0)
+    finally:
+        hook.remove()
+    assert lengths == [len("FIRST CITIZEN:")] + [1] * 9
+
+
+def test_greedy_is_deterministic_without_a_seed(trained):
+    lm, _, _ = trained
+    assert lm.generate("A", 20, temperature=0) == lm.generate("A", 20, temperature=0)
+
+
+def test_evaluate_reports_the_documented_keys(trained):
+    lm, _, _ = trained
+    metrics = lm.evaluate()
+    assert set(metrics) == {"task", "loss", "perplexity", "bits_per_char", "tokens"}
+    assert metrics["perplexity"] == pytest.approx(
+        torch.tensor(metrics["loss"]).exp().item(), rel=1e-5
+    )
+    assert metrics["tokens"] > 0
+
+
+def test_next_token_probs_are_a_ranked_distribution(trained):
+    lm, _, _ = trained
+    probs = lm.next_token_probs("Speak, spea", top_k=5)
+    assert len(probs) == 5
+    values = [p for _, p in probs]
+    assert values == sorted(values, reverse=True) and 0 < sum(values) <= 1 + 1e-6
+
+
+def test_resuming_may_not_change_the_model(trained):
+    _, out, data = trained
+    with pytest.raises(rnnkit.ConfigError, match="cannot change hidden_size when resuming"):
+        rnnkit.train("lm", resume=out, hidden_size=99, progress=False)
+
+
+def test_a_vocab_that_does_not_fit_the_weights_is_refused(trained, tmp_path):
+    import shutil
+
+    _, out, _ = trained
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    (broken / "vocab.json").write_text('{"specials": ["<pad>"], "itos": ["<pad>", "a"]}')
+    with pytest.raises(CheckpointError, match="vocab.json has 2 tokens"):
+        rnnkit.load(broken)

@@ -1,0 +1,113 @@
+"""The CLI contract: JSON on stdout, one line on stderr and exit code 2 for bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def rnnkit(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "rnnkit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+TINY = [
+    "--hidden",
+    16,
+    "--embed",
+    8,
+    "--layers",
+    1,
+    "--batch-size",
+    4,
+    "--bptt",
+    16,
+    "--warmup-steps",
+    0,
+    "--eval-every",
+    5,
+]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, request):
+    fixtures = request.config.rootpath / "tests" / "fixtures"
+    out = tmp_path_factory.mktemp("cli") / "run"
+    result = rnnkit(
+        "train", "lm", "--data", fixtures / "tiny.txt", "--out", out, "--max-steps", 10, *TINY
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["run_dir"] == str(out) and summary["step"] == 10
+    return out
+
+
+def test_evaluate_prints_one_json_object(run_dir):
+    result = rnnkit("evaluate", run_dir)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert metrics["task"] == "lm"
+    assert set(metrics) >= {"loss", "perplexity", "bits_per_char", "tokens"}
+
+
+def test_evaluate_on_a_file(run_dir, fixtures):
+    metrics = json.loads(rnnkit("evaluate", run_dir, "--data", fixtures / "tiny.txt").stdout)
+    assert metrics["tokens"] > 100
+
+
+def test_generate_streams_prompt_and_continuation_reproducibly(run_dir):
+    args = (
+        "generate",
+        run_dir,
+        "--prompt",
+        "ALL:",
+        "--max-new",
+        50,
+        "--temperature",
+        0.8,
+        "--seed",
+        1,
+    )
+    first, second = rnnkit(*args), rnnkit(*args)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    assert first.stdout.startswith("ALL:") and len(first.stdout) == len("ALL:") + 50 + 1
+
+
+def test_resume_continues_to_the_new_limit(run_dir):
+    result = rnnkit("train", "lm", "--resume", run_dir, "--max-steps", 14)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["step"] == 14
+
+
+def test_info_prints_versions_device_and_threads():
+    info = json.loads(rnnkit("info").stdout)
+    assert info["device"] == "cpu" and info["threads"] >= 1 and info["torch"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "lm", "--data", "{fixtures}/missing.txt"], "expected an existing file"),
+        (["train", "lm", "--data", "{fixtures}/empty.txt"], "got an empty file"),
+        (["train", "lm", "--data", "{fixtures}/latin1.txt"], "latin1.txt:2: expected UTF-8 text"),
+        (["evaluate", "{fixtures}"], "not an rnnkit run directory"),
+        (["generate", "{fixtures}/nowhere"], "no such run directory"),
+        (["train", "lm", "--layers", "0"], "model.num_layers must be a positive integer"),
+        (["train", "lm", "--cell", "transformer"], "Invalid value for '--cell'"),
+        (["train", "nope"], "Invalid value for 'TASK'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args, message, fixtures, tmp_path):
+    result = rnnkit(*[a.format(fixtures=fixtures) for a in args], cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("rnnkit: error: ") and message in lines[0]
+    assert not list(tmp_path.glob("runs/*"))  # bad input leaves no half-made run

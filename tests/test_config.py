@@ -1,0 +1,38 @@
+import pytest
+
+from rnnkit.config import RunConfig, load_toml
+from rnnkit.errors import ConfigError
+
+
+def test_toml_sets_fields_and_json_round_trips(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('task = "lm"\n[model]\nhidden_size = 32\n[train]\nlr = 1\n', encoding="utf-8")
+    cfg = load_toml(path)
+    assert cfg.model.hidden_size == 32 and cfg.train.lr == 1.0
+    assert RunConfig.from_json(cfg.to_json()) == cfg
+
+
+def test_unknown_key_is_rejected_with_the_closest_name(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text("[model]\nhiden_size = 32\n", encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match=r"unknown setting 'hiden_size'; did you mean 'hidden_size'\?"
+    ):
+        load_toml(path)
+
+
+def test_wrong_type_names_field_and_value():
+    with pytest.raises(ConfigError, match="num_layers must be int, got 'two'"):
+        RunConfig.from_dict({"model": {"num_layers": "two"}})
+
+
+def test_validation_names_the_setting():
+    cfg = RunConfig()
+    cfg.model.cell = "transformer"
+    with pytest.raises(ConfigError, match="model.cell must be one of"):
+        cfg.validate()
+
+
+def test_other_format_version_is_refused():
+    with pytest.raises(ConfigError, match="format_version 99"):
+        RunConfig.from_dict({"format_version": 99})
