@@ -1,0 +1,382 @@
+"""The machinery shared by RNN, LSTM and GRU (:mod:`rnnkit.nn.recurrent`).
+
+Parameter registration under torch.nn's names, state handling (None, unbatched,
+PackedSequence order), and the two backends: torch's fused kernels
+(``torch._VF``) called on these very parameters, and the scratch loop of
+:mod:`rnnkit.nn._loops`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import _VF, Tensor, nn
+from torch.nn.utils.rnn import PackedSequence
+
+from rnnkit.errors import ConfigError
+from rnnkit.nn._checks import (
+    BACKENDS,
+    check_bool,
+    check_choice,
+    check_positive_int,
+    check_probability,
+    warn_single_layer_dropout,
+)
+from rnnkit.nn._loops import LayerWeights, run_layer
+from rnnkit.nn.dropout import locked_dropout, locked_dropout_packed
+
+__all__: list[str] = []
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+_VF_FUNCS = {"RNN_TANH": "rnn_tanh", "RNN_RELU": "rnn_relu", "LSTM": "lstm", "GRU": "gru"}
+
+
+class RecurrentBase(nn.Module):
+    """Shared machinery of RNN, LSTM and GRU; see the subclasses for the equations."""
+
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int,
+        bias: bool,
+        batch_first: bool,
+        dropout: float,
+        bidirectional: bool,
+        proj_size: int,
+        device: torch.device | str | None,
+        dtype: torch.dtype | None,
+        layer_norm: bool,
+        variational_dropout: bool,
+        backend: str,
+    ) -> None:
+        super().__init__()
+        self.mode = mode
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.bias = check_bool("bias", bias)
+        self.batch_first = check_bool("batch_first", batch_first)
+        self.dropout = check_probability("dropout", dropout)
+        self.bidirectional = check_bool("bidirectional", bidirectional)
+        if (
+            isinstance(proj_size, bool)
+            or not isinstance(proj_size, int)
+            or not 0 <= proj_size < hidden_size
+        ):
+            raise ConfigError(
+                f"proj_size must be an int in [0, hidden_size={hidden_size}), got {proj_size!r}"
+            )
+        self.proj_size = proj_size
+        self.layer_norm = check_bool("layer_norm", layer_norm)
+        if layer_norm and mode not in ("LSTM", "GRU"):
+            raise ConfigError(
+                f"layer_norm is available for LSTM and GRU only, got layer_norm=True for {mode}"
+            )
+        self.variational_dropout = check_bool("variational_dropout", variational_dropout)
+        self.backend = check_choice("backend", backend, BACKENDS)
+        if backend == "torch" and layer_norm:
+            raise ConfigError(
+                "backend='torch' has no kernel for layer_norm=True; use backend='auto' or 'scratch'"
+            )
+        warn_single_layer_dropout(self.dropout, self.num_layers)
+
+        kw = {"device": device, "dtype": dtype}
+        G = _GATES[mode] * hidden_size
+        H_out = proj_size or hidden_size
+        D = 2 if bidirectional else 1
+        self._flat_weights_names: list[str] = []
+        self._all_weights: list[list[str]] = []
+        for layer in range(num_layers):
+            layer_in = input_size if layer == 0 else H_out * D
+            for direction in range(D):
+                sfx = f"_l{layer}" + ("_reverse" if direction else "")
+                shapes = [("weight_ih", (G, layer_in)), ("weight_hh", (G, H_out))]
+                if bias:
+                    shapes += [("bias_ih", (G,)), ("bias_hh", (G,))]
+                if proj_size:
+                    shapes += [("weight_hr", (proj_size, hidden_size))]
+                names = []
+                for base, shape in shapes:
+                    setattr(self, base + sfx, nn.Parameter(torch.empty(shape, **kw)))
+                    names.append(base + sfx)
+                self._flat_weights_names += names
+                self._all_weights.append(names)
+        if layer_norm:  # registered after all torch-named parameters, as their own keys
+            for layer in range(num_layers):
+                for direction in range(D):
+                    sfx = f"_l{layer}" + ("_reverse" if direction else "")
+                    setattr(self, "ln_ih" + sfx, nn.LayerNorm(G, bias=False, **kw))
+                    setattr(self, "ln_hh" + sfx, nn.LayerNorm(G, bias=False, **kw))
+                    if mode == "LSTM":
+                        setattr(self, "ln_c" + sfx, nn.LayerNorm(hidden_size, **kw))
+        self.reset_parameters()
+
+    # ------------------------------------------------------------------ parameters
+    def reset_parameters(self) -> None:
+        """torch's initialisation, U(-1/sqrt(H), 1/sqrt(H)); layer norms start at gain 1, shift 0."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for name in self._flat_weights_names:
+            nn.init.uniform_(getattr(self, name), -bound, bound)
+        for module in self.children():
+            module.reset_parameters()
+
+    @property
+    def all_weights(self) -> list[list[nn.Parameter]]:
+        """The torch-named parameters per layer and direction, as torch.nn's ``all_weights``."""
+        return [[getattr(self, n) for n in names] for names in self._all_weights]
+
+    @property
+    def active_backend(self) -> str:
+        """The backend a forward call runs: "torch" or "scratch"."""
+        if self.backend == "auto":
+            return "scratch" if self.layer_norm else "torch"
+        return self.backend
+
+    def flatten_parameters(self) -> None:
+        """Lay the weights out in one cuDNN buffer, as torch.nn does; a no-op off CUDA."""
+        weights = [getattr(self, n) for n in self._flat_weights_names]
+        first = weights[0]
+        if not all(
+            w.is_cuda and w.dtype == first.dtype and torch.backends.cudnn.is_acceptable(w)
+            for w in weights
+        ):
+            return
+        if len({w.data_ptr() for w in weights}) != len(weights):
+            return
+        import torch.backends.cudnn.rnn as cudnn_rnn
+
+        with torch.cuda.device_of(first), torch.no_grad():
+            if torch._use_cudnn_rnn_flatten_weight():
+                torch._cudnn_rnn_flatten_weight(
+                    weights,
+                    (4 if self.bias else 2) + (1 if self.proj_size else 0),
+                    self.input_size,
+                    cudnn_rnn.get_cudnn_mode(self.mode),
+                    self.hidden_size,
+                    self.proj_size,
+                    self.num_layers,
+                    self.batch_first,
+                    self.bidirectional,
+                )
+
+    def _apply(self, fn, recurse=True):  # noqa: ANN001 - torch.nn's signature
+        out = super()._apply(fn, recurse)
+        self.flatten_parameters()
+        return out
+
+    def _layer_weights(self, layer: int, direction: int) -> LayerWeights:
+        sfx = f"_l{layer}" + ("_reverse" if direction else "")
+        get = lambda name: getattr(self, name + sfx, None)  # noqa: E731
+        w = LayerWeights(
+            get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), get("weight_hr")
+        )
+        if self.layer_norm:
+            w.ln_ih, w.ln_hh = get("ln_ih").weight, get("ln_hh").weight
+            if self.mode == "LSTM":
+                w.ln_c = (get("ln_c").weight, get("ln_c").bias)
+        return w
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, input, hx=None):  # noqa: ANN001 - torch.nn's signature
+        """Run the stack; see the subclass docstring for shapes and return values."""
+        is_lstm = self.mode == "LSTM"
+        D = 2 if self.bidirectional else 1
+        H_out = self.proj_size or self.hidden_size
+        packed = isinstance(input, PackedSequence)
+        batched = True
+        if packed:
+            data, batch_sizes, sorted_indices, unsorted_indices = input
+            if data.dim() != 2:
+                raise ConfigError(
+                    f"packed input data must be 2-D (T, H_in), got shape {tuple(data.shape)}"
+                )
+            N = int(batch_sizes[0])
+        else:
+            if input.dim() not in (2, 3):
+                raise ConfigError(
+                    f"input must be 2-D (unbatched) or 3-D, got shape {tuple(input.shape)}"
+                )
+            batched = input.dim() == 3
+            if not batched:
+                input = input.unsqueeze(0 if self.batch_first else 1)
+            data, batch_sizes, sorted_indices, unsorted_indices = input, None, None, None
+            N = input.shape[0 if self.batch_first else 1]
+        if data.shape[-1] != self.input_size:
+            raise ConfigError(
+                f"input.size(-1) must equal input_size={self.input_size}, got {data.shape[-1]}"
+            )
+
+        def initial(state: Tensor | None, size: int, name: str) -> Tensor:
+            if state is None:
+                return data.new_zeros(self.num_layers * D, N, size)  # (D*num_layers, N, H)
+            if not batched:
+                if state.dim() != 2:
+                    raise ConfigError(
+                        f"{name} must be 2-D for unbatched input, got shape {tuple(state.shape)}"
+                    )
+                state = state.unsqueeze(1)
+            expected = (self.num_layers * D, N, size)
+            if tuple(state.shape) != expected:
+                raise ConfigError(f"{name} must have shape {expected}, got {tuple(state.shape)}")
+            return state if sorted_indices is None else state.index_select(1, sorted_indices)
+
+        if is_lstm:
+            if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+                raise ConfigError(
+                    f"LSTM state must be a tuple (h_0, c_0) or None, got {type(hx).__name__}"
+                )
+            h0 = initial(None if hx is None else hx[0], H_out, "h_0")
+            c0 = initial(None if hx is None else hx[1], self.hidden_size, "c_0")
+        else:
+            if isinstance(hx, (tuple, list)):
+                raise ConfigError(
+                    f"{type(self).__name__} state must be a tensor h_0 or None, got a tuple"
+                )
+            h0, c0 = initial(hx, H_out, "h_0"), None
+
+        if self.active_backend == "torch":
+            out, h_n, c_n = self._forward_torch(data, batch_sizes, h0, c0)
+        else:
+            out, h_n, c_n = self._forward_scratch(data, batch_sizes, h0, c0)
+
+        if unsorted_indices is not None:
+            h_n = h_n.index_select(1, unsorted_indices)
+            c_n = None if c_n is None else c_n.index_select(1, unsorted_indices)
+        if packed:
+            out = PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices)
+        elif not batched:
+            out = out.squeeze(0 if self.batch_first else 1)
+            h_n = h_n.squeeze(1)
+            c_n = None if c_n is None else c_n.squeeze(1)
+        return (out, (h_n, c_n)) if is_lstm else (out, h_n)
+
+    def _forward_torch(
+        self, data: Tensor, batch_sizes: Tensor | None, h0: Tensor, c0: Tensor | None
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """torch's fused kernels on our parameters; layer by layer for variational dropout."""
+        fn = getattr(_VF, _VF_FUNCS[self.mode])
+        weights = [getattr(self, n) for n in self._flat_weights_names]
+        locked = (
+            self.variational_dropout and self.training and self.dropout > 0 and self.num_layers > 1
+        )
+        if not locked:
+            return self._vf_call(
+                fn, data, batch_sizes, h0, c0, weights, self.num_layers, self.dropout
+            )
+        D = 2 if self.bidirectional else 1
+        per_layer = len(weights) // self.num_layers
+        x, hs, cs = data, [], []
+        for layer in range(self.num_layers):
+            if layer > 0:
+                x = self._locked(x, batch_sizes)
+            rows = slice(layer * D, (layer + 1) * D)
+            x, h, c = self._vf_call(
+                fn,
+                x,
+                batch_sizes,
+                h0[rows],
+                None if c0 is None else c0[rows],
+                weights[layer * per_layer : (layer + 1) * per_layer],
+                1,
+                0.0,
+            )
+            hs.append(h)
+            cs.append(c)
+        return x, torch.cat(hs), (None if c0 is None else torch.cat(cs))
+
+    def _vf_call(self, fn, x, batch_sizes, h0, c0, weights, num_layers, dropout):  # noqa: ANN001
+        hx = (h0, c0) if c0 is not None else h0
+        train = self.training
+        if batch_sizes is None:
+            res = fn(
+                x,
+                hx,
+                weights,
+                self.bias,
+                num_layers,
+                dropout,
+                train,
+                self.bidirectional,
+                self.batch_first,
+            )
+        else:
+            res = fn(
+                x,
+                batch_sizes,
+                hx,
+                weights,
+                self.bias,
+                num_layers,
+                dropout,
+                train,
+                self.bidirectional,
+            )
+        return res[0], res[1], (res[2] if c0 is not None else None)
+
+    def _locked(self, x: Tensor, batch_sizes: Tensor | None) -> Tensor:
+        if batch_sizes is not None:
+            return locked_dropout_packed(x, batch_sizes, self.dropout, self.training)
+        return locked_dropout(x, self.dropout, self.training, self.batch_first)
+
+    def _forward_scratch(
+        self, data: Tensor, batch_sizes: Tensor | None, h0: Tensor, c0: Tensor | None
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Our cells step by step (:func:`rnnkit.nn._loops.run_layer`) in the packed layout."""
+        D = 2 if self.bidirectional else 1
+        if batch_sizes is None:
+            x = data.transpose(0, 1) if self.batch_first else data  # (L, N, H_in)
+            L, N, _ = x.shape
+            x = x.reshape(L * N, -1)  # (T, H_in), T = L * N
+            sizes = [N] * L
+        else:
+            x, sizes = data, batch_sizes.tolist()
+        hs: list[Tensor] = []
+        cs: list[Tensor] = []
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                if self.variational_dropout:
+                    bs = batch_sizes if batch_sizes is not None else torch.tensor(sizes)
+                    x = locked_dropout_packed(x, bs, self.dropout, True)
+                else:
+                    x = F.dropout(x, self.dropout, True)
+            outs = []
+            for direction in range(D):
+                k = layer * D + direction
+                out, h, c = run_layer(
+                    self.mode,
+                    x,
+                    sizes,
+                    h0[k],
+                    None if c0 is None else c0[k],
+                    self._layer_weights(layer, direction),
+                    reverse=direction == 1,
+                )
+                outs.append(out)
+                hs.append(h)
+                if c is not None:
+                    cs.append(c)
+            x = outs[0] if D == 1 else torch.cat(outs, 1)  # (T, D*H_out)
+        if batch_sizes is None:
+            x = x.view(L, N, -1)  # (L, N, D*H_out)
+            x = x.transpose(0, 1) if self.batch_first else x
+        return x, torch.stack(hs), (torch.stack(cs) if cs else None)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        defaults = {
+            "proj_size": 0,
+            "num_layers": 1,
+            "bias": True,
+            "batch_first": False,
+            "dropout": 0.0,
+        }
+        defaults |= {"bidirectional": False, "layer_norm": False, "variational_dropout": False}
+        defaults |= {"backend": "auto"}
+        for key, default in defaults.items():
+            if getattr(self, key) != default:
+                s += f", {key}={getattr(self, key)!r}"
+        return s

@@ -1,0 +1,324 @@
+"""minGRU and minLSTM (Feng et al. 2024, "Were RNNs All We Needed?").
+
+Their gates depend on the input only, so the recurrence is linear in h,
+``h_t = a_t * h_{t-1} + b_t``, and a whole sequence is one parallel scan. The
+scan runs in log space (the paper's appendix): with ``a* = cumsum(log a)``,
+
+    h_t = exp(a*_t + logcumsumexp(log b - a*)_t) + exp(a*_t) * h_0
+
+where ``b_t > 0`` thanks to the activation g(x) = x + 0.5 for x >= 0 and
+sigmoid(x) below. The initial state enters through the second, linear term, so
+any h_0 (zero, negative, a carried state) works and has finite gradients. The
+scan runs in chunks of ``scan_chunk`` steps, carrying the state between chunks,
+which bounds |a*| and keeps float32 within 1e-5 of the sequential ``step()``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from rnnkit.errors import ConfigError
+from rnnkit.nn._checks import (
+    check_bool,
+    check_positive_int,
+    check_probability,
+    warn_single_layer_dropout,
+)
+
+__all__ = ["MinGRU", "MinLSTM", "parallel_scan_log", "g", "log_g"]
+
+
+def g(x: Tensor) -> Tensor:
+    """The paper's positive activation: x + 0.5 for x >= 0, sigmoid(x) below."""
+    return torch.where(x >= 0, x + 0.5, torch.sigmoid(x))
+
+
+def log_g(x: Tensor) -> Tensor:
+    """log(g(x)), computed without forming g(x)."""
+    return torch.where(x >= 0, torch.log(F.relu(x) + 0.5), -F.softplus(-x))
+
+
+def parallel_scan_log(
+    log_a: Tensor, log_b: Tensor, h0: Tensor | None = None, chunk: int = 64
+) -> Tensor:
+    """Solve ``h_t = a_t * h_{t-1} + b_t`` for all t at once, from log a and log b.
+
+    Args:
+        log_a, log_b: (N, L, H) logs of the coefficients and (positive) values.
+        h0: (N, H) initial state, or None for zeros.
+        chunk: steps per parallel block; the state is carried between blocks.
+
+    Returns:
+        h: (N, L, H), the state after each step.
+    """
+    outs = []
+    for la, lb in zip(log_a.split(chunk, 1), log_b.split(chunk, 1)):
+        a_star = la.cumsum(1)  # (N, C, H)
+        h = torch.exp(a_star + torch.logcumsumexp(lb - a_star, 1))  # (N, C, H)
+        if h0 is not None:
+            h = h + torch.exp(a_star) * h0.unsqueeze(1)
+        outs.append(h)
+        h0 = h[:, -1]
+    return torch.cat(outs, 1) if len(outs) > 1 else outs[0]
+
+
+def _reverse_index(lengths: Tensor, L: int) -> Tensor:
+    """(N, L) index reversing each sequence within its own length (padding stays put)."""
+    t = torch.arange(L, device=lengths.device).expand(len(lengths), L)  # (N, L)
+    lengths = lengths.unsqueeze(1)  # (N, 1)
+    return torch.where(t < lengths, lengths - 1 - t, t)
+
+
+class _MinimalBase(nn.Module):
+    _gates = 2
+    scan_chunk = 64
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.bias = check_bool("bias", bias)
+        self.batch_first = check_bool("batch_first", batch_first)
+        self.dropout = check_probability("dropout", dropout)
+        self.bidirectional = check_bool("bidirectional", bidirectional)
+        warn_single_layer_dropout(self.dropout, self.num_layers)
+        D = 2 if bidirectional else 1
+        G = self._gates * hidden_size
+        kw = {"device": device, "dtype": dtype}
+        for layer in range(num_layers):
+            layer_in = input_size if layer == 0 else D * hidden_size
+            for direction in range(D):
+                sfx = f"_l{layer}" + ("_reverse" if direction else "")
+                setattr(self, "weight_ih" + sfx, nn.Parameter(torch.empty(G, layer_in, **kw)))
+                if bias:
+                    setattr(self, "bias_ih" + sfx, nn.Parameter(torch.empty(G, **kw)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """nn.Linear's initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as the paper's code."""
+        for layer in range(self.num_layers):
+            for direction in range(2 if self.bidirectional else 1):
+                sfx = f"_l{layer}" + ("_reverse" if direction else "")
+                w = getattr(self, "weight_ih" + sfx)
+                bound = 1.0 / math.sqrt(w.shape[1])
+                for p in (w, getattr(self, "bias_ih" + sfx, None)):
+                    if p is not None:
+                        nn.init.uniform_(p, -bound, bound)
+
+    def _weights(self, layer: int, direction: int) -> tuple[Tensor, Tensor | None]:
+        sfx = f"_l{layer}" + ("_reverse" if direction else "")
+        return getattr(self, "weight_ih" + sfx), getattr(self, "bias_ih" + sfx, None)
+
+    # Subclasses: log coefficients and log values from the projection; one step.
+    def _log_terms(self, proj: Tensor) -> tuple[Tensor, Tensor]:
+        raise NotImplementedError
+
+    def _step_terms(self, proj: Tensor) -> tuple[Tensor, Tensor]:
+        """(weight of the new value, new value): h = lerp(h_prev, value, weight)."""
+        raise NotImplementedError
+
+    def forward(self, input, state: Tensor | None = None):  # noqa: ANN001 - torch-like signature
+        """Run the stack over whole sequences with the parallel scan; returns (output, h_n)."""
+        D = 2 if self.bidirectional else 1
+        packed = isinstance(input, PackedSequence)
+        batched = True
+        if packed:
+            x, lengths = pad_packed_sequence(
+                input, batch_first=True
+            )  # (N, L, H_in), original order
+        else:
+            if input.dim() not in (2, 3):
+                raise ConfigError(
+                    f"input must be 2-D (unbatched) or 3-D, got shape {tuple(input.shape)}"
+                )
+            batched = input.dim() == 3
+            x = input if batched else input.unsqueeze(0 if self.batch_first else 1)
+            x = x if self.batch_first else x.transpose(0, 1)  # (N, L, H_in)
+            lengths = None
+        N, L, H_in = x.shape
+        if H_in != self.input_size:
+            raise ConfigError(f"input.size(-1) must equal input_size={self.input_size}, got {H_in}")
+        if state is not None:
+            state = state if batched else state.unsqueeze(1)
+            expected = (D * self.num_layers, N, self.hidden_size)
+            if tuple(state.shape) != expected:
+                raise ConfigError(f"state must have shape {expected}, got {tuple(state.shape)}")
+        last = None if lengths is None else (lengths - 1).to(x.device)  # (N,)
+        rev = None  # (N, L) per-length reversal; None: flip the whole padded length
+        if self.bidirectional and lengths is not None:
+            rev = _reverse_index(lengths.to(x.device), L)
+        hs = []
+        for layer in range(self.num_layers):
+            if layer > 0:
+                x = F.dropout(x, self.dropout, self.training)
+            outs = []
+            for direction in range(D):
+                k = layer * D + direction
+                h0 = None if state is None else state[k]
+                xd = x
+                if direction == 1:
+                    xd = x.flip(1) if rev is None else x.gather(1, rev.unsqueeze(-1).expand_as(x))
+                w, b = self._weights(layer, direction)
+                log_a, log_b = self._log_terms(F.linear(xd, w, b))  # (N, L, H) each
+                out = parallel_scan_log(log_a, log_b, h0, self.scan_chunk)  # (N, L, H)
+                if last is None:
+                    hs.append(out[:, -1])
+                else:
+                    hs.append(out[torch.arange(N, device=out.device), last])
+                if direction == 1:
+                    out = (
+                        out.flip(1)
+                        if rev is None
+                        else out.gather(1, rev.unsqueeze(-1).expand_as(out))
+                    )
+                outs.append(out)
+            x = outs[0] if D == 1 else torch.cat(outs, -1)  # (N, L, D*H)
+        h_n = torch.stack(hs)  # (D*num_layers, N, H)
+        if packed:
+            order = input.sorted_indices
+            xs = x if order is None else x.index_select(0, order)
+            ls = lengths if order is None else lengths.index_select(0, order.cpu())
+            data = pack_padded_sequence(xs, ls, batch_first=True, enforce_sorted=True).data
+            return PackedSequence(
+                data, input.batch_sizes, input.sorted_indices, input.unsorted_indices
+            ), h_n
+        out = x if self.batch_first else x.transpose(0, 1)  # (N, L, D*H) or (L, N, D*H)
+        if not batched:
+            return out.squeeze(0 if self.batch_first else 1), h_n.squeeze(1)
+        return out, h_n
+
+    def step(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """One step of the recurrence, for generation from a carried state.
+
+        Args:
+            x: (N, H_in) the input at one time step.
+            state: (num_layers, N, H) the state after the previous step, or None.
+
+        Returns:
+            (out, state): out (N, H) from the top layer, state (num_layers, N, H).
+        """
+        if self.bidirectional:
+            raise ConfigError("step() needs a unidirectional stack, got bidirectional=True")
+        if x.dim() != 2 or x.shape[1] != self.input_size:
+            raise ConfigError(
+                f"step input must be (N, {self.input_size}), got shape {tuple(x.shape)}"
+            )
+        N = x.shape[0]
+        if state is None:
+            state = x.new_zeros(self.num_layers, N, self.hidden_size)  # (num_layers, N, H)
+        elif tuple(state.shape) != (self.num_layers, N, self.hidden_size):
+            expected = (self.num_layers, N, self.hidden_size)
+            raise ConfigError(f"state must have shape {expected}, got {tuple(state.shape)}")
+        hs = []
+        for layer in range(self.num_layers):
+            if layer > 0:
+                x = F.dropout(x, self.dropout, self.training)
+            w, b = self._weights(layer, 0)
+            weight, value = self._step_terms(F.linear(x, w, b))  # (N, H) each
+            x = torch.lerp(state[layer], value, weight)  # (N, H)
+            hs.append(x)
+        return x, torch.stack(hs)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        for key, default in (
+            ("num_layers", 1),
+            ("bias", True),
+            ("batch_first", False),
+            ("dropout", 0.0),
+        ):
+            if getattr(self, key) != default:
+                s += f", {key}={getattr(self, key)!r}"
+        return s + (", bidirectional=True" if self.bidirectional else "")
+
+
+_MIN_SHAPES = r"""
+    Shape:
+        - input: (L, N, H_in), (N, L, H_in) if batch_first, (L, H_in) unbatched,
+          or a PackedSequence
+        - state: (D*num_layers, N, H) or None (zeros)
+        - output: (L, N, D*H), (N, L, D*H) if batch_first, or a PackedSequence
+        - h_n: (D*num_layers, N, H), each sequence's state after its own last step
+
+    Outputs at valid positions never depend on padding (the scan is causal, and
+    the reverse direction reverses each sequence within its own length).
+"""
+
+
+class MinGRU(_MinimalBase):
+    __doc__ = (
+        r"""Multi-layer minGRU: a GRU whose gates see the input only.
+
+    .. math::
+        \begin{array}{ll}
+        z_t = \sigma(W_z x_t + b_z) \\
+        \tilde h_t = g(W_h x_t + b_h) \\
+        h_t = (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t
+        \end{array}
+
+    ``weight_ih_l0`` is (2H, H_in), rows in the order z, h. Training uses the
+    log-space parallel scan; :meth:`step` runs the recurrence one step at a time.
+"""
+        + _MIN_SHAPES
+    )
+
+    _gates = 2
+
+    def _log_terms(self, proj: Tensor) -> tuple[Tensor, Tensor]:
+        k, pre = proj.chunk(2, -1)
+        return -F.softplus(k), -F.softplus(-k) + log_g(pre)  # log(1 - z), log(z * h~)
+
+    def _step_terms(self, proj: Tensor) -> tuple[Tensor, Tensor]:
+        k, pre = proj.chunk(2, -1)
+        return torch.sigmoid(k), g(pre)
+
+
+class MinLSTM(_MinimalBase):
+    __doc__ = (
+        r"""Multi-layer minLSTM: an LSTM whose gates see the input only, normalised to sum to one.
+
+    .. math::
+        \begin{array}{ll}
+        f_t = \sigma(W_f x_t + b_f), \quad i_t = \sigma(W_i x_t + b_i) \\
+        f'_t = f_t / (f_t + i_t), \quad i'_t = i_t / (f_t + i_t) \\
+        \tilde h_t = g(W_h x_t + b_h) \\
+        h_t = f'_t \odot h_{t-1} + i'_t \odot \tilde h_t
+        \end{array}
+
+    ``weight_ih_l0`` is (3H, H_in), rows in the order f, i, h. Training uses the
+    log-space parallel scan; :meth:`step` runs the recurrence one step at a time.
+"""
+        + _MIN_SHAPES
+    )
+
+    _gates = 3
+
+    @staticmethod
+    def _diff(kf: Tensor, ki: Tensor) -> Tensor:
+        return F.softplus(-kf) - F.softplus(-ki)  # log(i / f)
+
+    def _log_terms(self, proj: Tensor) -> tuple[Tensor, Tensor]:
+        kf, ki, pre = proj.chunk(3, -1)
+        diff = self._diff(kf, ki)
+        return -F.softplus(diff), -F.softplus(-diff) + log_g(pre)  # log f', log(i' * h~)
+
+    def _step_terms(self, proj: Tensor) -> tuple[Tensor, Tensor]:
+        kf, ki, pre = proj.chunk(3, -1)
+        return torch.sigmoid(self._diff(kf, ki)), g(pre)  # i' = i / (f + i)
