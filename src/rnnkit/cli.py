@@ -65,11 +65,36 @@ def _training_options(f):
         click.option("--lr", type=float, help="Peak learning rate."),
         click.option("--warmup-steps", type=int, help="Linear warmup steps."),
         click.option("--optimizer", type=click.Choice(["adam", "adamw", "sgd"])),
+        click.option("--weight-decay", type=float),
+        click.option(
+            "--schedule",
+            type=click.Choice(["constant", "cosine", "step", "plateau"]),
+            help="Learning-rate schedule after warmup.",
+        ),
+        click.option("--clip-grad-norm", type=float, help="Clip the gradient norm (0: off)."),
+        click.option("--grad-accumulation", type=int, help="Batches per optimiser step."),
         click.option("--epochs", type=int),
         click.option("--max-steps", type=int),
         click.option("--time-budget", type=float, help="Stop after this many seconds of training."),
         click.option("--eval-every", type=int, help="Validate every N steps."),
         click.option("--checkpoint-every", type=int, help="Checkpoint every N steps."),
+        click.option("--metric", help="Validation metric for early stopping and best weights."),
+        click.option(
+            "--early-stopping", type=int, help="Stop after N evaluations without improvement."
+        ),
+        click.option(
+            "--keep-best/--keep-last", default=None, help="End with the best evaluated weights."
+        ),
+        click.option("--init-from", help="Start from this run's weights (new optimiser)."),
+        click.option(
+            "--amp/--no-amp", default=None, help="Mixed precision on CUDA (bf16, or fp16 + scaler)."
+        ),
+        click.option(
+            "--deterministic/--no-deterministic", default=None, help="Deterministic kernels only."
+        ),
+        click.option(
+            "--tensorboard/--no-tensorboard", default=None, help="TensorBoard logs in RUN_DIR/tb."
+        ),
         click.option("--seed", type=int),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"])),
     ]

@@ -98,33 +98,55 @@ class TrainConfig:
     optimizer: str = "adamw"
     lr: float = 3e-3
     weight_decay: float = 0.0
-    schedule: str = "cosine"
+    schedule: str = "cosine"  # constant | cosine | step | plateau
     warmup_steps: int = 50
+    min_lr_ratio: float = 0.1  # cosine ends at lr * min_lr_ratio
+    step_size: int = 1000  # "step": multiply by gamma every step_size steps
+    gamma: float = 0.5  # "step" and "plateau" factor
+    plateau_patience: int = 2  # "plateau": evaluations without improvement before a cut
     clip_grad_norm: float | None = 1.0
+    grad_accumulation: int = 1  # batches per optimiser step
     epochs: int | None = None
     max_steps: int | None = None
     time_budget: float | None = None  # seconds
     eval_every: int = 500
     eval_max_batches: int | None = 50  # periodic validation on a slice; the final one is full
+    metric: str = "loss"  # validation metric for early stopping, best weights and plateau
+    early_stopping: int | None = None  # patience, in evaluations
+    keep_best: bool = False  # end with the best evaluated weights (implied by early_stopping)
     checkpoint_every: int = 500
     log_every: int = 20
     seed: int = 0
     device: str = "auto"
+    amp: bool = False  # bf16 (or fp16 with a grad scaler) autocast on CUDA
+    deterministic: bool = False
+    tensorboard: bool = False  # TensorBoard logs in RUN_DIR/tb (the `tb` extra)
+    init_from: str | None = None  # a run directory whose weights start this run
 
     def validate(self) -> None:
         _choice("train.optimizer", self.optimizer, ("adam", "adamw", "sgd"))
-        _choice("train.schedule", self.schedule, ("constant", "cosine"))
+        _choice("train.schedule", self.schedule, ("constant", "cosine", "step", "plateau"))
         _choice("train.device", self.device, ("auto", "cpu", "cuda", "mps"))
         if self.lr <= 0:
             raise ConfigError(f"train.lr must be > 0, got {self.lr}")
-        for name in ("epochs", "max_steps", "time_budget"):
+        for name in ("epochs", "max_steps", "time_budget", "early_stopping", "eval_max_batches"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ConfigError(f"train.{name} must be > 0, got {value}")
-        for name in ("eval_every", "checkpoint_every", "log_every"):
+        for name in (
+            "eval_every",
+            "checkpoint_every",
+            "log_every",
+            "grad_accumulation",
+            "step_size",
+            "plateau_patience",
+        ):
             _positive(f"train.{name}", getattr(self, name))
         if self.warmup_steps < 0:
             raise ConfigError(f"train.warmup_steps must be >= 0, got {self.warmup_steps}")
+        for name in ("gamma", "min_lr_ratio"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ConfigError(f"train.{name} must be in (0, 1], got {getattr(self, name)}")
 
 
 @dataclass

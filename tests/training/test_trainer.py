@@ -121,7 +121,7 @@ def test_interrupted_then_resumed_gives_the_same_weights_bit_for_bit(tmp_path):
         cfg = _config(max_steps=30, checkpoint_every=1000)
         trainer = Trainer(model, cfg, program, run=RunDirectory(run_dir), progress=False)
         if resume:
-            trainer.resume()
+            trainer.resume(RunDirectory(run_dir))
         trainer.fit()
         return model, trainer
 

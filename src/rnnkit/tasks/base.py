@@ -13,11 +13,14 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from rnnkit.config import DataConfig, ModelConfig, RunConfig, TrainConfig, load_toml
 from rnnkit.errors import CheckpointError, ConfigError
+from rnnkit.training import distributed
 from rnnkit.training.checkpoint import RunDirectory
+from rnnkit.training.distributed import DistInfo
 from rnnkit.training.trainer import Trainer, TrainingProgram, resolve_device, seed_everything
 
 __all__ = ["Task", "Predictor", "register", "get_task", "TASKS", "train", "load", "split_options"]
@@ -77,7 +80,10 @@ class Task:
     def build_model(self, config: RunConfig) -> nn.Module:
         raise NotImplementedError
 
-    def program(self, model: nn.Module, data: Any, config: RunConfig) -> TrainingProgram:
+    def program(
+        self, model: nn.Module, data: Any, config: RunConfig, dist: DistInfo
+    ) -> TrainingProgram:
+        """The batches, loss and evaluation; under DDP, this rank's shard of the batches."""
         raise NotImplementedError
 
     def predictor(self, model: nn.Module, config: RunConfig, run: RunDirectory) -> Predictor:
@@ -162,17 +168,59 @@ def train(
         cfg.validate()
         task_obj = get_task(cfg.task)
         data = task_obj.prepare(cfg)  # before creating the run: bad data leave no empty run
-        run = RunDirectory.create(out or Path("runs") / f"{task}-{time.strftime('%Y%m%d-%H%M%S')}")
-        task_obj.save_assets(run, data)
-        run.save_config(cfg)
+        run = None
+        if distributed.is_main_process():  # under torchrun, rank 0 makes the run directory
+            run = RunDirectory.create(
+                out or Path("runs") / f"{task}-{time.strftime('%Y%m%d-%H%M%S')}"
+            )
+            task_obj.save_assets(run, data)
+            run.save_config(cfg)
+    return _fit(task_obj, cfg, data, run, resume=resume is not None, progress=progress)
+
+
+def _fit(
+    task_obj: Task,
+    cfg: RunConfig,
+    data: Any,
+    run: RunDirectory | None,
+    *,
+    resume: bool,
+    progress: bool,
+) -> Predictor:
+    """Build the model, train it (data-parallel under torchrun) and return the predictor."""
     device = resolve_device(cfg.train.device)
-    seed_everything(cfg.train.seed)
-    model = task_obj.build_model(cfg).to(device)
-    program = task_obj.program(model, data, cfg)
-    trainer = Trainer(model, cfg.train, program, run=run, progress=progress)
-    if resume is not None:
-        trainer.resume()
-    trainer.fit()
+    info = distributed.setup(device)
+    if info.enabled and device.type == "cuda":
+        device = torch.device("cuda", info.local_rank)
+    try:
+        run = RunDirectory(distributed.broadcast_path(run.path if run else None, info))
+        seed_everything(cfg.train.seed, deterministic=cfg.train.deterministic)
+        model = task_obj.build_model(cfg).to(device)
+        if cfg.train.init_from and not resume:
+            source = RunDirectory.open(cfg.train.init_from)
+            try:
+                source.load_weights(model, device=device)
+            except CheckpointError as e:
+                raise ConfigError(f"--init-from {cfg.train.init_from}: {e}") from None
+        program = task_obj.program(model, data, cfg, info)
+        callbacks = []
+        if cfg.train.tensorboard and info.is_main:
+            from rnnkit.training.callbacks import TensorBoardLogger
+
+            callbacks.append(TensorBoardLogger(run.file("tb")))
+        trainer = Trainer(
+            model, cfg.train, program, run=run, callbacks=callbacks, progress=progress, dist=info
+        )
+        if resume:
+            trainer.resume(run)
+        trainer.fit()
+        if info.is_main:
+            from rnnkit.plots import plot_loss_curves
+
+            plot_loss_curves(run.read_metrics(), run.file("plots/loss.png"), title=f"{cfg.task}")
+        distributed.barrier(info)
+    finally:
+        distributed.cleanup(info)
     return task_obj.predictor(model, cfg, run)
 
 

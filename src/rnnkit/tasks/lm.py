@@ -21,6 +21,7 @@ from rnnkit.metrics import bits_per_token, perplexity
 from rnnkit.models.language_model import RNNLanguageModel
 from rnnkit.tasks.base import Predictor, Task, register
 from rnnkit.training.checkpoint import RunDirectory
+from rnnkit.training.distributed import DistInfo
 from rnnkit.training.trainer import StepOutput
 
 __all__ = ["LanguageModelTask", "LanguageModelPredictor", "LMData", "evaluate_lm"]
@@ -109,12 +110,18 @@ def evaluate_lm(
 class LMProgram:
     """The :class:`~rnnkit.training.trainer.TrainingProgram` of a language model."""
 
-    def __init__(self, data: LMData, config: RunConfig, device: torch.device) -> None:
+    def __init__(
+        self, data: LMData, config: RunConfig, device: torch.device, dist: DistInfo | None = None
+    ) -> None:
         self.data = data
         self.config = config
         self.device = device
+        ids = data.train_ids
+        if dist is not None and dist.enabled:  # each rank reads its own contiguous piece of the stream
+            piece = ids.numel() // dist.world_size
+            ids = ids[dist.rank * piece : (dist.rank + 1) * piece]
         self.stream = LMStream(
-            data.train_ids, config.data.batch_size, config.data.bptt, source=data.train_source
+            ids, config.data.batch_size, config.data.bptt, source=data.train_source
         )
         self.char_level = config.data.tokenizer == "char"
 
@@ -179,8 +186,10 @@ class LanguageModelTask(Task):
             backend=m.backend,
         )
 
-    def program(self, model: nn.Module, data: LMData, config: RunConfig) -> LMProgram:
-        return LMProgram(data, config, next(model.parameters()).device)
+    def program(
+        self, model: nn.Module, data: LMData, config: RunConfig, dist: DistInfo
+    ) -> LMProgram:
+        return LMProgram(data, config, next(model.parameters()).device, dist)
 
     def predictor(
         self, model: nn.Module, config: RunConfig, run: RunDirectory

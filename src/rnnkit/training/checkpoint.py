@@ -122,37 +122,36 @@ class RunDirectory:
             raise CheckpointError(f"{path}: not valid JSON ({e})") from None
 
     # -- weights ----------------------------------------------------------------------------
-    def save_weights(self, model: nn.Module) -> None:
+    def save_weights(self, model: nn.Module, name: str = WEIGHTS) -> None:
         """safetensors.torch.save_model handles shared (tied) tensors."""
-        path = self.file(WEIGHTS)
-        fd, tmp = tempfile.mkstemp(prefix=f".{WEIGHTS}.", suffix=".tmp", dir=self.path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.path)
         os.close(fd)
         try:
             safetensors.torch.save_model(model, tmp)
-            os.replace(tmp, path)
+            os.replace(tmp, self.file(name))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def load_weights(self, model: nn.Module, device: str | torch.device = "cpu") -> None:
-        path = self.file(WEIGHTS)
+    def load_weights(
+        self, model: nn.Module, *, name: str = WEIGHTS, device: str | torch.device = "cpu"
+    ) -> None:
+        """Load weights into ``model``; safetensors holds tensors only, so nothing is executed."""
+        path = self.file(name)
+        if not path.is_file():
+            raise CheckpointError(f"{self.path} is not a complete run: {name} is missing")
         try:
             missing, unexpected = safetensors.torch.load_model(
                 model, path, strict=False, device=str(device)
             )
-        except FileNotFoundError:
-            raise CheckpointError(
-                f"{self.path} is not an rnnkit run directory: {WEIGHTS} is missing"
-            ) from None
         except (safetensors.SafetensorError, OSError, ValueError) as e:
             raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from None
         except RuntimeError as e:  # shape mismatch
-            raise CheckpointError(
-                f"{path}: weights do not fit the model in config.json ({e})"
-            ) from None
+            first = str(e).strip().splitlines()[-1].strip()
+            raise CheckpointError(f"{path}: weights do not fit the model ({first})") from None
         if missing or unexpected:
             raise CheckpointError(
-                f"{path}: weights do not fit the model in config.json "
+                f"{path}: weights do not fit the model "
                 f"(missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})"
             )
 

@@ -2,16 +2,20 @@
 
 A task hands the :class:`Trainer` a :class:`TrainingProgram`: the batches of an
 epoch, the loss of one batch, and an evaluation. The trainer owns everything
-else: optimiser, learning-rate schedule, clipping, truncated BPTT state, the
-stopping rules, progress, checkpoints and exact resume.
+else: optimiser, learning-rate schedule, clipping, gradient accumulation,
+truncated BPTT state, stopping rules, early stopping, progress, checkpoints,
+exact resume, mixed precision and data parallelism.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import math
 import random
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,10 +27,35 @@ from tqdm.auto import tqdm
 from rnnkit.config import TrainConfig
 from rnnkit.errors import CheckpointError, ConfigError
 from rnnkit.training.checkpoint import RunDirectory
+from rnnkit.training.distributed import DistInfo, all_agree
 
-__all__ = ["Trainer", "TrainingProgram", "StepOutput", "detach_state", "resolve_device"]
+__all__ = [
+    "Trainer",
+    "TrainingProgram",
+    "StepOutput",
+    "detach_state",
+    "resolve_device",
+    "seed_everything",
+    "MAXIMIZED_METRICS",
+]
 
 State = Any  # None, a Tensor, or a tuple of Tensors (h, c)
+Callback = Callable[[str, "Trainer", dict], None]
+
+#: validation metrics where higher is better; every other metric is minimised
+MAXIMIZED_METRICS = frozenset(
+    {
+        "accuracy",
+        "macro_f1",
+        "f1",
+        "precision",
+        "recall",
+        "exact_match",
+        "char_accuracy",
+        "bleu",
+        "chrf",
+    }
+)
 
 
 @dataclass
@@ -71,24 +100,30 @@ def detach_state(state: State) -> State:
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` picks cuda, then mps, then cpu."""
+    mps = getattr(torch.backends, "mps", None)
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        if mps is not None and mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError("--device cuda: no CUDA device is available")
-    if name == "mps" and not (
-        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
-    ):
+    if name == "mps" and not (mps is not None and mps.is_available()):
         raise ConfigError("--device mps: no MPS device is available")
     return torch.device(name)
 
 
-def seed_everything(seed: int) -> None:
+def seed_everything(seed: int, *, deterministic: bool = False) -> None:
+    """Seed python and torch (CPU and CUDA); optionally demand deterministic kernels."""
     random.seed(seed)
     torch.manual_seed(seed)
+    if deterministic:
+        import os
+
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
 
 
 class Trainer:
@@ -100,8 +135,12 @@ class Trainer:
         program: batches, loss and evaluation of the task.
         run: where checkpoints and metrics go; None trains in memory only.
         callbacks: called as ``callback(event, trainer, record)`` for the events
-            ``"log"`` (every ``log_every`` steps), ``"evaluate"`` and ``"checkpoint"``.
-        progress: show a tqdm bar on stderr (only when stderr is a terminal).
+            ``"log"`` (every ``log_every`` steps), ``"evaluate"``, ``"checkpoint"``
+            and ``"end"``.
+        progress: show a tqdm bar and a summary line per evaluation on stderr
+            (the bar only when stderr is a terminal).
+        dist: this process's place in a data-parallel group (see
+            :mod:`rnnkit.training.distributed`); the model is wrapped in DDP.
     """
 
     def __init__(
@@ -111,24 +150,41 @@ class Trainer:
         program: TrainingProgram,
         *,
         run: RunDirectory | None = None,
-        callbacks: Sequence[Callable[[str, Trainer, dict], None]] = (),
+        callbacks: Sequence[Callback] = (),
         progress: bool = True,
+        dist: DistInfo | None = None,
     ) -> None:
         self.model = model
         self.config = config
         self.program = program
-        self.run = run
+        self.dist = dist or DistInfo()
+        self.run = run if self.dist.is_main else None  # rank 0 writes, the others train
         self.callbacks = list(callbacks)
-        self.progress = progress
+        self.progress = progress and self.dist.is_main
+        self.device = next(model.parameters()).device
+        self.train_model = self._wrap(model)
         self.optimizer = self._make_optimizer()
-        self.step = 0
+        self.amp_dtype, self.scaler = self._amp()
+        self.step = 0  # optimiser steps
         self.epoch = 0
         self.position = 0  # next batch within the epoch
         self.elapsed = 0.0  # training seconds before this process (resume)
         self.state: State = None  # carried recurrent state (truncated BPTT)
+        self.lr_scale = 1.0  # "plateau" cuts
+        self.best: float | None = None
+        self.bad_evals = 0  # evaluations since the best (early stopping and plateau)
         self.last_metrics: dict[str, float] = {}
+        self.stop_reason = ""
 
     # -- setup ------------------------------------------------------------------------------
+    def _wrap(self, model: nn.Module) -> nn.Module:
+        if not self.dist.enabled:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(model, device_ids=ids)
+
     def _make_optimizer(self) -> torch.optim.Optimizer:
         c = self.config
         params = [p for p in self.model.parameters() if p.requires_grad]
@@ -138,33 +194,56 @@ class Trainer:
             return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
         return torch.optim.SGD(params, lr=c.lr, momentum=0.9, weight_decay=c.weight_decay)
 
-    def _limits(self, steps_per_epoch: int) -> tuple[int | None, int | None, float | None]:
+    def _amp(self) -> tuple[torch.dtype | None, torch.amp.GradScaler | None]:
+        if not self.config.amp:
+            return None, None
+        if self.device.type != "cuda":
+            warnings.warn("--amp works on CUDA only; training in float32", stacklevel=3)
+            return None, None
+        if torch.cuda.is_bf16_supported():
+            return torch.bfloat16, None
+        return torch.float16, torch.amp.GradScaler("cuda")
+
+    def _limits(self) -> tuple[int | None, int | None, float | None]:
         c = self.config
         epochs = c.epochs
         if c.epochs is None and c.max_steps is None and c.time_budget is None:
             epochs = 1
         return epochs, c.max_steps, c.time_budget
 
-    def _progress_fraction(self, steps_per_epoch: int, elapsed: float) -> float:
+    def steps_per_epoch(self) -> int:
+        return -(-len(self.program.batches(self.epoch)) // self.config.grad_accumulation)
+
+    def _progress_fraction(self, elapsed: float) -> float:
         """How far training is, in [0, 1], by the tightest of the limits."""
-        epochs, max_steps, budget = self._limits(steps_per_epoch)
+        epochs, max_steps, budget = self._limits()
         fractions = []
         if max_steps:
             fractions.append(self.step / max_steps)
         if epochs:
-            fractions.append(self.step / (epochs * steps_per_epoch))
+            fractions.append(self.step / (epochs * self.steps_per_epoch()))
         if budget:
             fractions.append(elapsed / budget)
         return min(1.0, max(fractions)) if fractions else 0.0
 
     def learning_rate(self, progress: float) -> float:
-        """Linear warmup over ``warmup_steps``, then constant or cosine to 10% by the end."""
+        """Linear warmup over ``warmup_steps``, then the schedule:
+
+        constant; cosine from lr to ``lr * min_lr_ratio`` over the run (the run's
+        length is its tightest limit: steps, epochs or time); step (times ``gamma``
+        every ``step_size`` steps); plateau (times ``gamma`` after
+        ``plateau_patience`` evaluations without improvement).
+        """
         c = self.config
         lr = c.lr
         if c.warmup_steps and self.step < c.warmup_steps:
             lr *= (self.step + 1) / c.warmup_steps
         if c.schedule == "cosine":
-            lr *= 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress))
+            lr *= c.min_lr_ratio + (1 - c.min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+        elif c.schedule == "step":
+            lr *= c.gamma ** (self.step // c.step_size)
+        elif c.schedule == "plateau":
+            lr *= self.lr_scale
         return lr
 
     # -- checkpoint -------------------------------------------------------------------------
@@ -173,29 +252,34 @@ class Trainer:
         carried = [] if state is None else [state] if isinstance(state, Tensor) else list(state)
         return {
             "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
             "step": self.step,
             "epoch": self.epoch,
             "position": self.position,
             "elapsed": elapsed,
+            "lr_scale": self.lr_scale,
+            "best": self.best,
+            "bad_evals": self.bad_evals,
             "carried_state": [t.detach().cpu() for t in carried],
-            "carried_is_tuple": not isinstance(state, Tensor) and state is not None,
+            "carried_is_tuple": state is not None and not isinstance(state, Tensor),
             "rng_torch": torch.get_rng_state(),
             "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             "rng_python": _python_rng_to_list(random.getstate()),
         }
 
-    def load_state_dict(self, sd: dict[str, Any], device: torch.device) -> None:
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
         try:
             self.optimizer.load_state_dict(sd["optimizer"])
+            if self.scaler is not None and sd["scaler"]:
+                self.scaler.load_state_dict(sd["scaler"])
             self.step, self.epoch, self.position = sd["step"], sd["epoch"], sd["position"]
             self.elapsed = float(sd["elapsed"])
-            carried = [t.to(device) for t in sd["carried_state"]]
+            self.lr_scale, self.best, self.bad_evals = sd["lr_scale"], sd["best"], sd["bad_evals"]
+            carried = [t.to(self.device) for t in sd["carried_state"]]
             if not carried:
                 self.state = None
-            elif sd["carried_is_tuple"]:
-                self.state = tuple(carried)
             else:
-                self.state = carried[0]
+                self.state = tuple(carried) if sd["carried_is_tuple"] else carried[0]
             torch.set_rng_state(sd["rng_torch"])
             if sd["rng_cuda"] and torch.cuda.is_available():
                 torch.cuda.set_rng_state_all(sd["rng_cuda"])
@@ -210,28 +294,26 @@ class Trainer:
         self.run.save_trainer_state(self.state_dict(elapsed))
         self._emit("checkpoint", {"step": self.step})
 
-    def resume(self) -> None:
-        """Continue from the run directory's last checkpoint."""
-        if self.run is None:
-            raise CheckpointError("resume needs a run directory")
-        device = next(self.model.parameters()).device
-        self.run.load_weights(self.model, device=device)
-        self.load_state_dict(self.run.load_trainer_state(), device)
+    def resume(self, run: RunDirectory) -> None:
+        """Continue from ``run``'s last checkpoint (every rank reads it)."""
+        run.load_weights(self.model, device=self.device)
+        self.load_state_dict(run.load_trainer_state())
 
-    # -- the loop ---------------------------------------------------------------------------
+    # -- evaluation -------------------------------------------------------------------------
     def _emit(self, event: str, record: dict) -> None:
         for callback in self.callbacks:
             callback(event, self, record)
 
     def evaluate(self, max_batches: int | None, elapsed: float, train_loss: float | None) -> dict:
         self.model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), self._autocast():
             metrics = self.program.evaluate(self.model, max_batches=max_batches)
         self.model.train()
         record = {
             "step": self.step,
             "epoch": self.epoch,
             "elapsed": round(elapsed, 2),
+            "lr": self.optimizer.param_groups[0]["lr"],
             "train_loss": train_loss,
             **{f"valid_{k}": v for k, v in metrics.items()},
             "full": max_batches is None,
@@ -242,6 +324,71 @@ class Trainer:
         self._emit("evaluate", record)
         return metrics
 
+    def _track_best(self, metrics: dict) -> bool:
+        """Update the best score; returns True when training should stop early."""
+        c = self.config
+        if c.metric not in metrics:
+            raise ConfigError(
+                f"train.metric {c.metric!r} is not among the validation metrics "
+                f"({', '.join(sorted(metrics))})"
+            )
+        value = float(metrics[c.metric])
+        sign = -1.0 if c.metric in MAXIMIZED_METRICS else 1.0
+        if self.best is None or sign * value < sign * self.best:
+            self.best, self.bad_evals = value, 0
+            if c.keep_best or c.early_stopping:
+                self._best_weights = copy.deepcopy(self.model.state_dict())
+                if self.run is not None:
+                    self.run.save_weights(self.model, name="best.safetensors")
+            return False
+        self.bad_evals += 1
+        if c.schedule == "plateau" and self.bad_evals % c.plateau_patience == 0:
+            self.lr_scale *= c.gamma
+        return bool(c.early_stopping and self.bad_evals >= c.early_stopping)
+
+    def _restore_best(self) -> None:
+        weights = getattr(self, "_best_weights", None)
+        if weights is None and self.run is not None and self.run.file("best.safetensors").exists():
+            self.run.load_weights(self.model, name="best.safetensors", device=self.device)
+        elif weights is not None:
+            self.model.load_state_dict(weights)
+
+    def _autocast(self):
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    # -- the loop ---------------------------------------------------------------------------
+    def _train_step(self, batches: Sequence[Any]) -> tuple[float, int]:
+        """One optimiser step over ``grad_accumulation`` batches; returns (loss sum, tokens)."""
+        c = self.config
+        self.optimizer.zero_grad(set_to_none=True)
+        n = min(c.grad_accumulation, len(batches) - self.position)
+        loss_sum, tokens = 0.0, 0
+        for i in range(n):
+            sync = i == n - 1 or not self.dist.enabled
+            ctx = contextlib.nullcontext() if sync else self.train_model.no_sync()
+            with ctx:
+                with self._autocast():
+                    out = self.program.step(self.train_model, batches[self.position], self.state)
+                loss = out.loss / n
+                (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+            self.state = detach_state(out.state)
+            self.position += 1
+            loss_sum += out.loss.item() * out.tokens
+            tokens += out.tokens
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)
+        if c.clip_grad_norm:
+            nn.utils.clip_grad_norm_(self.model.parameters(), c.clip_grad_norm)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        self.step += 1
+        return loss_sum, tokens
+
     def fit(self) -> dict[str, float]:
         """Train until a limit is reached, then evaluate on the whole validation data.
 
@@ -249,18 +396,15 @@ class Trainer:
         checkpointed before ``KeyboardInterrupt`` propagates.
         """
         c = self.config
-        model = self.model
-        model.train()
-        steps_per_epoch = len(self.program.batches(self.epoch))
+        self.model.train()
+        steps_per_epoch = self.steps_per_epoch()
         if steps_per_epoch == 0:
             raise ConfigError("the training data give no batch")
-        epochs, max_steps, budget = self._limits(steps_per_epoch)
-        total = max_steps if max_steps else (epochs * steps_per_epoch if epochs else None)
-        if epochs and max_steps:
-            total = min(max_steps, epochs * steps_per_epoch)
+        epochs, max_steps, budget = self._limits()
+        totals = [t for t in (max_steps, epochs and epochs * steps_per_epoch) if t]
         start = time.perf_counter() - self.elapsed
         bar = tqdm(
-            total=total,
+            total=min(totals) if totals else None,
             initial=self.step,
             desc="train",
             unit="step",
@@ -272,48 +416,45 @@ class Trainer:
         train_loss: float | None = None
         done = False
         try:
-            while not done:
-                if epochs and self.epoch >= epochs:
-                    break
+            while not done and not (epochs and self.epoch >= epochs):
                 batches = self.program.batches(self.epoch)
                 while self.position < len(batches):
                     if self.position == 0:
                         self.state = None  # the stream restarts: no state to carry
-                    progress = self._progress_fraction(steps_per_epoch, time.perf_counter() - start)
+                    lr = self.learning_rate(self._progress_fraction(time.perf_counter() - start))
                     for group in self.optimizer.param_groups:
-                        group["lr"] = self.learning_rate(progress)
-                    out = self.program.step(model, batches[self.position], self.state)
-                    self.optimizer.zero_grad(set_to_none=True)
-                    out.loss.backward()
-                    if c.clip_grad_norm:
-                        nn.utils.clip_grad_norm_(model.parameters(), c.clip_grad_norm)
-                    self.optimizer.step()
-                    self.state = detach_state(out.state)
-                    self.step += 1
-                    self.position += 1
-                    window_loss += out.loss.item() * out.tokens
-                    window_tokens += out.tokens
+                        group["lr"] = lr
+                    loss_sum, tokens = self._train_step(batches)
+                    window_loss += loss_sum
+                    window_tokens += tokens
                     bar.update(1)
                     elapsed = time.perf_counter() - start
                     if self.step % c.log_every == 0 or self.step == 1:
                         now = time.perf_counter()
                         train_loss = window_loss / max(window_tokens, 1)
-                        rate = window_tokens / max(now - window_start, 1e-9)
-                        bar.set_postfix(loss=f"{train_loss:.3f}", tok_s=f"{rate:,.0f}")
+                        rate = window_tokens * self.dist.world_size / max(now - window_start, 1e-9)
+                        postfix = {"loss": f"{train_loss:.3f}", "tok/s": f"{rate:,.0f}"}
+                        if c.metric in self.last_metrics:
+                            postfix[f"valid_{c.metric}"] = f"{self.last_metrics[c.metric]:.3f}"
+                        bar.set_postfix(postfix)
                         self._emit(
-                            "log", {"step": self.step, "loss": train_loss, "tokens_per_s": rate}
+                            "log",
+                            {"step": self.step, "loss": train_loss, "lr": lr, "tokens_per_s": rate},
                         )
                         window_loss, window_tokens, window_start = 0.0, 0, now
-                    stop = bool(
-                        (max_steps and self.step >= max_steps) or (budget and elapsed >= budget)
-                    )
-                    if stop:
+                    at_max_steps = bool(max_steps and self.step >= max_steps)
+                    stop = at_max_steps or bool(budget and elapsed >= budget)
+                    if all_agree(stop, self.dist):
                         done = True
+                        self.stop_reason = "max_steps" if at_max_steps else "time_budget"
                         break
                     if self.step % c.eval_every == 0:
                         metrics = self.evaluate(c.eval_max_batches, elapsed, train_loss)
                         if self.progress:
                             bar.write(_summary(self.step, train_loss, metrics), file=sys.stderr)
+                        if all_agree(self._track_best(metrics), self.dist):
+                            done, self.stop_reason = True, "early_stopping"
+                            break
                     if self.step % c.checkpoint_every == 0:
                         self.save_checkpoint(elapsed)
                 if not done:
@@ -324,11 +465,17 @@ class Trainer:
             self.save_checkpoint(time.perf_counter() - start)
             raise
         bar.close()
+        self.stop_reason = self.stop_reason or "epochs"
         elapsed = time.perf_counter() - start
-        self.save_checkpoint(elapsed)
+        self.save_checkpoint(elapsed)  # the last state, for --resume
+        if c.keep_best or c.early_stopping:
+            self._restore_best()
+            if self.run is not None:
+                self.run.save_weights(self.model)  # the run's weights are the best ones
         metrics = self.evaluate(None, elapsed, train_loss)
         if self.progress:
             tqdm.write(_summary(self.step, train_loss, metrics, final=True), file=sys.stderr)
+        self._emit("end", {"step": self.step, "stop_reason": self.stop_reason, **metrics})
         return metrics
 
 
