@@ -227,12 +227,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as e:
         click.echo(f"rnnkit: error: {e.format_message()}", err=True)
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
-        click.echo("rnnkit: aborted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
         click.echo(
-            "rnnkit: interrupted; the last step was saved (continue with --resume RUN_DIR)",
+            "rnnkit: interrupted; training state was saved (continue with --resume RUN_DIR)",
             err=True,
         )
         sys.exit(130)

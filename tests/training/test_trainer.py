@@ -139,3 +139,91 @@ def test_interrupted_then_resumed_gives_the_same_weights_bit_for_bit(tmp_path):
     assert trainer.step == 30
     for (name, p), q in zip(straight.named_parameters(), resumed.parameters()):
         assert torch.equal(p, q), name
+
+
+class _Regression:
+    """Batches of a linear regression; no recurrent state."""
+
+    def __init__(self, batches, valid_losses=None):
+        self._batches = batches
+        self.valid_losses = list(valid_losses or [])
+        self.evaluations = 0
+
+    def batches(self, epoch):
+        return self._batches
+
+    def step(self, model, batch, state):
+        x, y = batch
+        return StepOutput(F.mse_loss(model(x), y), y.numel(), None)
+
+    def evaluate(self, model, max_batches=None):
+        self.evaluations += 1
+        if self.valid_losses:
+            return {"loss": self.valid_losses.pop(0)}
+        x, y = self._batches[0]
+        return {"loss": F.mse_loss(model(x), y).item()}
+
+
+def test_gradient_accumulation_equals_one_big_batch():
+    torch.manual_seed(0)
+    x, y = torch.randn(8, 3), torch.randn(8, 1)
+    small = [(x[:4], y[:4]), (x[4:], y[4:])]
+    cfg = dict(optimizer="sgd", lr=0.1, schedule="constant", max_steps=1, clip_grad_norm=None)
+    a, b = nn.Linear(3, 1), nn.Linear(3, 1)
+    b.load_state_dict(a.state_dict())
+    Trainer(a, _config(grad_accumulation=2, **cfg), _Regression(small), progress=False).fit()
+    Trainer(b, _config(**cfg), _Regression([(x, y)]), progress=False).fit()
+    torch.testing.assert_close(a.weight, b.weight)
+    torch.testing.assert_close(a.bias, b.bias)
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_weights():
+    torch.manual_seed(0)
+    x, y = torch.randn(8, 3), torch.randn(8, 1)
+    model = nn.Linear(3, 1)
+    snapshots = []
+
+    def remember(event, trainer, record):
+        if event == "evaluate":
+            snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
+
+    program = _Regression([(x, y)], valid_losses=[3.0, 1.0, 2.0, 2.5, 2.6, 9.0, 9.0])
+    cfg = _config(eval_every=1, early_stopping=3, max_steps=100, schedule="constant")
+    trainer = Trainer(model, cfg, program, callbacks=[remember], progress=False)
+    trainer.fit()
+    assert trainer.stop_reason == "early_stopping"
+    assert trainer.step == 5  # best at eval 2; evals 3, 4, 5 do not improve
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, snapshots[1][k]), k
+
+
+def test_plateau_schedule_cuts_the_rate_after_patience():
+    program = _Regression([(torch.randn(4, 3), torch.randn(4, 1))], [1.0, 2.0, 2.0, 2.0, 2.0])
+    cfg = _config(
+        lr=1.0, schedule="plateau", plateau_patience=2, gamma=0.5, eval_every=1, max_steps=6
+    )  # evaluations at steps 1-5; step 6 ends with the final one
+    trainer = Trainer(nn.Linear(3, 1), cfg, program, progress=False)
+    trainer.fit()
+    assert trainer.lr_scale == 0.25  # four evaluations without improvement, two cuts
+
+
+def test_step_schedule_multiplies_by_gamma_every_step_size():
+    trainer = Trainer(
+        _TinyLM(),
+        _config(lr=1.0, schedule="step", step_size=10, gamma=0.5),
+        _Program(),
+        progress=False,
+    )
+    trainer.step = 25
+    assert trainer.learning_rate(0.5) == 0.25
+
+
+def test_metric_not_reported_by_the_task_is_a_config_error():
+    import pytest
+
+    from rnnkit.errors import ConfigError
+
+    program = _Regression([(torch.randn(4, 3), torch.randn(4, 1))])
+    cfg = _config(metric="accuracy", eval_every=1, max_steps=3)
+    with pytest.raises(ConfigError, match="train.metric 'accuracy' is not among"):
+        Trainer(nn.Linear(3, 1), cfg, program, progress=False).fit()

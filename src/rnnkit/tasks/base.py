@@ -212,6 +212,8 @@ def _fit(
             model, cfg.train, program, run=run, callbacks=callbacks, progress=progress, dist=info
         )
         if resume:
+            if info.is_main:
+                run.remove_stale_temporaries()  # left by a writer killed mid-write
             trainer.resume(run)
         trainer.fit()
         if info.is_main:

@@ -117,7 +117,9 @@ class LMProgram:
         self.config = config
         self.device = device
         ids = data.train_ids
-        if dist is not None and dist.enabled:  # each rank reads its own contiguous piece of the stream
+        if (
+            dist is not None and dist.enabled
+        ):  # each rank reads its own contiguous piece of the stream
             piece = ids.numel() // dist.world_size
             ids = ids[dist.rank * piece : (dist.rank + 1) * piece]
         self.stream = LMStream(

@@ -92,6 +92,13 @@ class RunDirectory:
                 raise CheckpointError(f"{path} is not an rnnkit run directory: {name} is missing")
         return cls(path)
 
+    def remove_stale_temporaries(self) -> list[str]:
+        """Delete the temporary files a killed writer left behind; returns their names."""
+        stale = [p for p in self.path.glob(".*.tmp") if p.is_file()]
+        for p in stale:
+            p.unlink(missing_ok=True)
+        return [p.name for p in stale]
+
     def file(self, name: str) -> Path:
         return self.path / name
 

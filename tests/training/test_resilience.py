@@ -1,0 +1,211 @@
+"""Nothing is lost: kill -9 loses only the steps since the last checkpoint, Ctrl-C
+saves, tampered files are refused, --init-from starts from another run's weights."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+import rnnkit
+from rnnkit.errors import CheckpointError
+from rnnkit.training.checkpoint import RunDirectory
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+TINY = [
+    "--hidden",
+    "16",
+    "--embed",
+    "8",
+    "--layers",
+    "1",
+    "--batch-size",
+    "4",
+    "--bptt",
+    "8",
+    "--eval-every",
+    "100000",
+    "--max-steps",
+    "1000000",
+]
+
+
+def _start(out: Path, *extra: str) -> subprocess.Popen:
+    args = [
+        sys.executable,
+        "-m",
+        "rnnkit",
+        "train",
+        "lm",
+        "--data",
+        str(FIXTURES / "tiny.txt"),
+        "--out",
+        str(out),
+        *TINY,
+        *extra,
+    ]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_step(run: RunDirectory, at_least: int, proc: subprocess.Popen) -> int:
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        if run.has_trainer_state():
+            step = run.load_trainer_state()["step"]
+            if step >= at_least:
+                return step
+        time.sleep(0.05)
+    raise AssertionError("no checkpoint in time")
+
+
+def test_kill_9_loses_at_most_the_steps_since_the_last_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    proc = _start(out, "--checkpoint-every", "5")
+    run = RunDirectory(out)
+    try:
+        _wait_for_step(run, 10, proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    step = run.load_trainer_state()["step"]
+    assert step >= 10 and step % 5 == 0  # a whole checkpoint, never a torn one
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rnnkit",
+            "train",
+            "lm",
+            "--resume",
+            str(out),
+            "--max-steps",
+            str(step + 3),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["step"] == step + 3
+    assert not list(out.glob(".*.tmp"))  # what the killed writer left is cleaned up
+
+
+def test_ctrl_c_saves_the_current_step_and_exits_130_with_one_line(tmp_path):
+    out = tmp_path / "run"
+    proc = _start(out, "--checkpoint-every", "50")
+    run = RunDirectory(out)
+    try:
+        seen = _wait_for_step(run, 50, proc)  # training is under way
+        time.sleep(0.5)  # more steps, past the last periodic checkpoint
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "interrupted" in lines[0], stderr
+    assert run.load_trainer_state()["step"] > seen
+
+
+def test_a_pickle_in_place_of_the_weights_is_refused_and_runs_nothing(tmp_path):
+    lm = rnnkit.train(
+        "lm",
+        data=str(FIXTURES / "tiny.txt"),
+        out=tmp_path / "run",
+        max_steps=2,
+        hidden_size=8,
+        embedding_dim=4,
+        num_layers=1,
+        batch_size=2,
+        progress=False,
+    )
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    torch.save({"w": Payload()}, lm.run.file("model.safetensors"))
+    with pytest.raises(CheckpointError, match="not a valid safetensors file"):
+        rnnkit.load(lm.run.path)
+    assert not marker.exists()
+
+
+def test_init_from_loads_weights_with_a_fresh_optimiser(tmp_path):
+    common = dict(
+        data=str(FIXTURES / "tiny.txt"),
+        hidden_size=8,
+        embedding_dim=4,
+        num_layers=1,
+        batch_size=2,
+        progress=False,
+        warmup_steps=0,
+    )
+    first = rnnkit.train("lm", out=tmp_path / "a", max_steps=5, **common)
+    second = rnnkit.train(
+        "lm",
+        out=tmp_path / "b",
+        max_steps=1,
+        init_from=str(first.run.path),
+        lr=1e-12,
+        schedule="constant",
+        **common,
+    )
+    for k, v in first.model.state_dict().items():
+        torch.testing.assert_close(second.model.state_dict()[k], v, atol=1e-6, rtol=0)
+    assert second.run.load_trainer_state()["step"] == 1
+    with pytest.raises(rnnkit.ConfigError, match="--init-from"):
+        rnnkit.train(
+            "lm",
+            out=tmp_path / "c",
+            max_steps=1,
+            init_from=str(first.run.path),
+            **{**common, "hidden_size": 12},
+        )
+
+
+def test_training_draws_the_loss_curves(tmp_path):
+    lm = rnnkit.train(
+        "lm",
+        data=str(FIXTURES / "tiny.txt"),
+        out=tmp_path / "run",
+        max_steps=4,
+        eval_every=2,
+        hidden_size=8,
+        embedding_dim=4,
+        num_layers=1,
+        batch_size=2,
+        progress=False,
+    )
+    png = lm.run.file("plots/loss.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_tensorboard_logs_scalars(tmp_path):
+    pytest.importorskip("tensorboard")
+    lm = rnnkit.train(
+        "lm",
+        data=str(FIXTURES / "tiny.txt"),
+        out=tmp_path / "run",
+        max_steps=4,
+        eval_every=2,
+        log_every=1,
+        tensorboard=True,
+        hidden_size=8,
+        embedding_dim=4,
+        num_layers=1,
+        batch_size=2,
+        progress=False,
+    )
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(lm.run.file("tb"))).Reload()
+    assert {"train/loss", "valid/loss"} <= set(events.Tags()["scalars"])
+    assert len(events.Scalars("train/loss")) == 4
