@@ -10,7 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.errors import ConfigError
 from rnnkit.nn import MinGRU, MinLSTM
-from rnnkit.nn.minimal import g, log_g, parallel_scan_log
+from rnnkit.nn.minimal import g, log_g, logcumsumexp, parallel_scan_log
 
 TOL = {"atol": 1e-5, "rtol": 1e-5}
 CLASSES = [MinGRU, MinLSTM]
@@ -212,3 +212,11 @@ def test_step_on_a_bidirectional_stack_raises_config_error():
         MinGRU(3, 4, bidirectional=True).step(torch.randn(2, 3))
     with pytest.raises(ConfigError, match="state"):
         MinGRU(3, 4).step(torch.randn(2, 3), torch.zeros(2, 2, 4))
+
+
+@pytest.mark.parametrize("L", [1, 5, 32, 33, 100])
+def test_blocked_logcumsumexp_equals_torch_in_values_and_gradients(L):
+    torch.manual_seed(L)
+    v = (torch.randn(2, L, 3, dtype=torch.float64) * 5).requires_grad_(True)
+    torch.testing.assert_close(logcumsumexp(v), torch.logcumsumexp(v, 1))
+    assert torch.autograd.gradcheck(logcumsumexp, (v,))

@@ -227,3 +227,27 @@ def test_metric_not_reported_by_the_task_is_a_config_error():
     cfg = _config(metric="accuracy", eval_every=1, max_steps=3)
     with pytest.raises(ConfigError, match="train.metric 'accuracy' is not among"):
         Trainer(nn.Linear(3, 1), cfg, program, progress=False).fit()
+
+
+def test_amp_on_cpu_warns_and_trains_in_float32():
+    import pytest
+
+    torch.manual_seed(0)
+    with pytest.warns(UserWarning, match="--amp works on CUDA only"):
+        trainer = Trainer(_TinyLM(), _config(amp=True, max_steps=2), _Program(), progress=False)
+    assert trainer.amp_dtype is None
+    trainer.fit()
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
+
+
+def test_same_seed_same_weights_other_seed_other_weights():
+    from rnnkit.training.trainer import seed_everything
+
+    def train(seed):
+        seed_everything(seed)
+        model = _TinyLM()
+        Trainer(model, _config(max_steps=5), _Program(), progress=False).fit()
+        return model.decoder.weight.detach().clone()
+
+    assert torch.equal(train(1), train(1))
+    assert not torch.equal(train(1), train(2))

@@ -31,8 +31,13 @@ class Vocab:
 
     def __init__(self, tokens: Sequence[str], specials: Sequence[str] = SPECIALS) -> None:
         itos = list(specials) + [t for t in tokens if t not in specials]
+        if not all(isinstance(t, str) for t in itos):
+            bad = next(t for t in itos if not isinstance(t, str))
+            raise ConfigError(f"vocab tokens must be strings, got {bad!r}")
         if len(set(itos)) != len(itos):
-            raise ConfigError("vocab tokens must be unique")
+            seen: set[str] = set()
+            dup = next(t for t in itos if t in seen or seen.add(t))
+            raise ConfigError(f"vocab tokens must be unique, got {dup!r} twice")
         self.itos: list[str] = itos
         self.stoi: dict[str, int] = {t: i for i, t in enumerate(itos)}
         self.specials = tuple(specials)
@@ -46,6 +51,16 @@ class Vocab:
     def __getitem__(self, token: str) -> int:
         return self.stoi.get(token, self.unk_id) if self.unk_id is not None else self.stoi[token]
 
+    def __iter__(self):
+        return iter(self.itos)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Vocab):
+            return NotImplemented
+        return self.itos == other.itos and self.specials == other.specials
+
+    __hash__ = object.__hash__
+
     def __repr__(self) -> str:
         return f"Vocab(size={len(self)})"
 
@@ -56,6 +71,27 @@ class Vocab:
     @property
     def unk_id(self) -> int | None:
         return self.stoi.get(UNK)
+
+    @property
+    def bos_id(self) -> int | None:
+        return self.stoi.get(BOS)
+
+    @property
+    def eos_id(self) -> int | None:
+        return self.stoi.get(EOS)
+
+    def check_fits(self, num_embeddings: int, *, what: str = "the model's embedding") -> None:
+        """Refuse a vocab whose size is not the number of rows of the model's embedding.
+
+        Raises:
+            CheckpointError: naming both sizes (a vocab.json from another run, or
+                weights trained on another vocab).
+        """
+        if len(self) != num_embeddings:
+            raise CheckpointError(
+                f"the vocab has {len(self)} tokens but {what} has {num_embeddings} rows: "
+                "vocab and weights come from different runs"
+            )
 
     def encode(self, tokens: Iterable[str]) -> list[int]:
         """Map tokens to ids; tokens not in the vocab become ``<unk>``."""
@@ -79,14 +115,27 @@ class Vocab:
             itos = data["itos"]
         except (KeyError, TypeError) as e:
             raise CheckpointError(f"vocab data lacks the key {e}") from None
-        return cls(itos[len(specials) :], specials=specials)
+        if not isinstance(specials, list) or not isinstance(itos, list):
+            raise CheckpointError("vocab data: 'specials' and 'itos' must be lists")
+        if itos[: len(specials)] != specials:
+            raise CheckpointError(
+                f"vocab data: 'itos' must start with the specials {specials}, got {itos[:4]}"
+            )
+        try:
+            return cls(itos[len(specials) :], specials=specials)
+        except ConfigError as e:
+            raise CheckpointError(f"vocab data: {e}") from None
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Vocab:
-        return cls.from_dict(json.loads(text))
+        try:
+            data = json.loads(text)
+        except ValueError as e:
+            raise CheckpointError(f"vocab data is not JSON: {e}") from None
+        return cls.from_dict(data)
 
 
 def build_vocab(
@@ -99,7 +148,9 @@ def build_vocab(
     """Count tokens and keep those seen at least ``min_freq`` times.
 
     The order is deterministic: by frequency, most frequent first, ties by first
-    appearance. ``max_size`` counts the corpus tokens, not the specials.
+    appearance. ``max_size`` counts the corpus tokens, not the specials. For a
+    corpus of token lists, chain them:
+    ``build_vocab(itertools.chain.from_iterable(token_lists))``.
     """
     if min_freq < 1:
         raise ConfigError(f"min_freq must be >= 1, got {min_freq}")

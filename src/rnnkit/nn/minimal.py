@@ -11,6 +11,8 @@ sigmoid(x) below. The initial state enters through the second, linear term, so
 any h_0 (zero, negative, a carried state) works and has finite gradients. The
 scan runs in chunks of ``scan_chunk`` steps, carrying the state between chunks,
 which bounds |a*| and keeps float32 within 1e-5 of the sequential ``step()``.
+On CPU the log-cumsum-exp itself runs in blocks of vectorised ``logaddexp``
+(:func:`logcumsumexp`): torch's CPU kernel goes element by element.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from rnnkit.nn._checks import (
     warn_single_layer_dropout,
 )
 
-__all__ = ["MinGRU", "MinLSTM", "parallel_scan_log", "g", "log_g"]
+__all__ = ["MinGRU", "MinLSTM", "parallel_scan_log", "logcumsumexp", "g", "log_g"]
 
 
 def g(x: Tensor) -> Tensor:
@@ -41,6 +43,60 @@ def g(x: Tensor) -> Tensor:
 def log_g(x: Tensor) -> Tensor:
     """log(g(x)), computed without forming g(x)."""
     return torch.where(x >= 0, torch.log(F.relu(x) + 0.5), -F.softplus(-x))
+
+
+def _blocked_logcumsumexp(v: Tensor, block: int = 32) -> Tensor:
+    """logcumsumexp over dim 1 of (N, L, H) without autograd, in vectorised passes.
+
+    torch's CPU kernel runs element by element; this one runs ``block`` steps of
+    ``logaddexp`` over all blocks at once, then adds each block's prefix.
+    """
+    N, L, H = v.shape
+    nb = -(-L // block)
+    if nb * block != L:  # pad with -inf, which adds nothing
+        v = torch.cat([v, v.new_full((N, nb * block - L, H), float("-inf"))], 1)
+    v = v.view(N, nb, block, H)
+    out = torch.empty_like(v)  # (N, nb, B, H)
+    out[:, :, 0] = v[:, :, 0]
+    for i in range(1, block):
+        torch.logaddexp(out[:, :, i - 1], v[:, :, i], out=out[:, :, i])
+    if nb > 1:
+        totals = out[:, :, -1]  # (N, nb, H), each block's own logsumexp
+        prefix = totals.clone()
+        for b in range(1, nb):
+            torch.logaddexp(prefix[:, b - 1], totals[:, b], out=prefix[:, b])
+        out[:, 1:] = torch.logaddexp(out[:, 1:], prefix[:, :-1].unsqueeze(2))
+    return out.view(N, nb * block, H)[:, :L]
+
+
+class _LogCumSumExp(torch.autograd.Function):
+    """torch.logcumsumexp over dim 1 with the blocked kernel in both passes."""
+
+    @staticmethod
+    def forward(ctx, v: Tensor) -> Tensor:  # noqa: ANN001
+        out = _blocked_logcumsumexp(v)
+        ctx.save_for_backward(v, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:  # noqa: ANN001
+        # d out_t / d v_j = exp(v_j - out_t) for j <= t: a reversed cumulative sum,
+        # in log space with the gradient split by sign (as torch's own backward)
+        v, out = ctx.saved_tensors
+
+        def reverse_lcse(x: Tensor) -> Tensor:
+            return _blocked_logcumsumexp(x.flip(1)).flip(1)
+
+        pos = reverse_lcse(torch.log(grad.clamp_min(0)) - out)
+        neg = reverse_lcse(torch.log((-grad).clamp_min(0)) - out)
+        return torch.exp(pos + v) - torch.exp(neg + v)
+
+
+def logcumsumexp(v: Tensor) -> Tensor:
+    """``torch.logcumsumexp(v, 1)`` for (N, L, H), faster on CPU; gradients included."""
+    if v.device.type != "cpu":
+        return torch.logcumsumexp(v, 1)
+    return _LogCumSumExp.apply(v)
 
 
 def parallel_scan_log(
@@ -59,7 +115,7 @@ def parallel_scan_log(
     outs = []
     for la, lb in zip(log_a.split(chunk, 1), log_b.split(chunk, 1)):
         a_star = la.cumsum(1)  # (N, C, H)
-        h = torch.exp(a_star + torch.logcumsumexp(lb - a_star, 1))  # (N, C, H)
+        h = torch.exp(a_star + logcumsumexp(lb - a_star))  # (N, C, H)
         if h0 is not None:
             h = h + torch.exp(a_star) * h0.unsqueeze(1)
         outs.append(h)
