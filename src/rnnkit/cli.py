@@ -43,6 +43,14 @@ def _training_options(f):
         click.option(
             "--resume", help="Continue the run in this directory from its last checkpoint."
         ),
+        click.option(
+            "--model",
+            "kind",
+            type=click.Choice(["rnn", "window", "ngram"]),
+            help="lm: recurrent (default), fixed-window feed-forward, or Kneser-Ney n-gram.",
+        ),
+        click.option("--order", type=int, help="--model ngram: the longest n-gram."),
+        click.option("--context", type=int, help="--model window: tokens in the window."),
         click.option("--cell", type=click.Choice(["rnn", "lstm", "gru", "mingru", "minlstm"])),
         click.option("--layers", "num_layers", type=int, help="Recurrent layers."),
         click.option("--hidden", "hidden_size", type=int, help="Hidden size H."),

@@ -52,6 +52,9 @@ CELLS = ("rnn", "lstm", "gru", "mingru", "minlstm")
 class ModelConfig:
     """The network: embedding -> recurrent stack -> task head."""
 
+    kind: str = "rnn"  # lm: "rnn", "window" (Bengio et al. 2003) or "ngram" (Kneser-Ney)
+    order: int = 7  # kind="ngram": the longest n-gram
+    context: int = 5  # kind="window": tokens in the window
     cell: str = "lstm"
     num_layers: int = 2
     hidden_size: int = 256
@@ -64,6 +67,9 @@ class ModelConfig:
     vocab_size: int = 0  # written by the task from the data
 
     def validate(self) -> None:
+        _choice("model.kind", self.kind, ("rnn", "window", "ngram"))
+        _positive("model.order", self.order)
+        _positive("model.context", self.context)
         _choice("model.cell", self.cell, CELLS)
         _choice("model.backend", self.backend, ("auto", "torch", "scratch"))
         for name in ("num_layers", "hidden_size", "embedding_dim"):

@@ -14,7 +14,14 @@ from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError
 
-__all__ = ["sample_next", "stream_generate"]
+__all__ = ["sample_next", "stream_generate", "module_device"]
+
+
+def module_device(module: nn.Module) -> torch.device:
+    """The device of a module's first parameter or buffer (CPU for neither)."""
+    for tensor in (*module.parameters(), *module.buffers()):
+        return tensor.device
+    return torch.device("cpu")
 
 
 def sample_next(
@@ -78,7 +85,7 @@ def stream_generate(
         raise ConfigError(f"max_new must be >= 0, got {max_new}")
     if not prompt_ids:
         raise ConfigError("generation needs at least one prompt token")
-    device = next(model.parameters()).device
+    device = module_device(model)
     generator = torch.Generator(device=device)
     if seed is None:
         generator.seed()

@@ -2,6 +2,7 @@
 predictions, another seed differs; plus what is particular to language models."""
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -134,3 +135,32 @@ def test_a_vocab_that_does_not_fit_the_weights_is_refused(trained, tmp_path):
     (broken / "vocab.json").write_text('{"specials": ["<pad>"], "itos": ["<pad>", "a"]}')
     with pytest.raises(CheckpointError, match="vocab.json has 2 tokens"):
         rnnkit.load(broken)
+
+
+@pytest.mark.parametrize("kind, options", [("ngram", {"order": 4}), ("window", {"context": 4})])
+def test_the_road_ngram_and_window_models_train_save_load_and_generate(kind, options, tmp_path):
+    data = str(Path(__file__).parents[1] / "fixtures" / "tiny.txt")
+    lm = rnnkit.train(
+        "lm", data=data, out=tmp_path / kind, kind=kind, max_steps=40, **TINY, **options
+    )
+    metrics = lm.evaluate()
+    assert set(metrics) == {"task", "loss", "perplexity", "bits_per_char", "tokens"}
+    assert metrics["loss"] < math.log(len(lm.vocab)) - 1.0
+    loaded = rnnkit.load(tmp_path / kind)
+    assert loaded.evaluate()["loss"] == pytest.approx(metrics["loss"], abs=1e-6)
+    kw = dict(max_new=30, temperature=0.7, seed=4)
+    assert loaded.generate("ALL:", **kw) == lm.generate("ALL:", **kw)
+    assert len(loaded.generate("ALL:", **kw)) == len("ALL:") + 30
+
+
+def test_ngram_evaluation_equals_the_baseline_score_of_the_same_stream(tmp_path):
+    from rnnkit.baselines.ngram import KneserNeyLM
+    from rnnkit.tasks.lm import encode, read_splits
+
+    data = str(Path(__file__).parents[1] / "fixtures" / "tiny.txt")
+    lm = rnnkit.train("lm", data=data, out=tmp_path / "ng", kind="ngram", order=3, progress=False)
+    train_text = read_splits(lm.config)[0]
+    direct = KneserNeyLM(order=3).fit(encode(train_text, lm.tokenizer, lm.vocab), len(lm.vocab))
+    text = "ALL:\nSpeak, speak.\n"
+    expected = -direct.log_prob(encode(text, lm.tokenizer, lm.vocab))[1:].mean()
+    assert lm.evaluate(text)["loss"] == pytest.approx(expected, rel=1e-9)

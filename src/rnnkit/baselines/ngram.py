@@ -211,6 +211,47 @@ class KneserNeyLM:
         )
         return np.array([d if 0 < d <= c else y for c, d in enumerate(estimates, start=1)])
 
+    # ------------------------------------------------------------------ saving
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The fitted model as named arrays (for safetensors: data, never code)."""
+        self._check_fitted()
+        arrays = {
+            "order": np.array([self.order], dtype=np.int64),
+            "vocab_size": np.array([self.vocab_size_], dtype=np.int64),
+            "n_tokens": np.array([self.n_tokens_], dtype=np.int64),
+            "discounts": np.asarray(self.discounts_, dtype=np.float64),
+        }
+        for k, table in enumerate(self._orders, start=1):
+            arrays[f"order{k}.keys"] = table.keys
+            arrays[f"order{k}.alpha"] = table.alpha
+            arrays[f"order{k}.gamma"] = table.gamma
+        return arrays
+
+    @classmethod
+    def from_arrays(
+        cls, arrays: dict[str, np.ndarray], discount: float | None = None
+    ) -> KneserNeyLM:
+        """Rebuild a fitted model from :meth:`to_arrays`."""
+        try:
+            order = int(arrays["order"][0])
+            lm = cls(order=order, discount=discount)
+            lm.vocab_size_ = int(arrays["vocab_size"][0])
+            lm.n_tokens_ = int(arrays["n_tokens"][0])
+            lm.discounts_ = np.asarray(arrays["discounts"], dtype=np.float64)
+            lm._orders = [
+                _Order(
+                    np.asarray(arrays[f"order{k}.keys"], dtype=np.int64),
+                    np.asarray(arrays[f"order{k}.alpha"], dtype=np.float64),
+                    np.asarray(arrays[f"order{k}.gamma"], dtype=np.float64),
+                )
+                for k in range(1, order + 1)
+            ]
+        except (KeyError, IndexError, TypeError) as e:
+            raise ConfigError(f"n-gram arrays are incomplete (missing {e})") from None
+        lm.ngram_counts_ = [int(t.keys.size) for t in lm._orders]
+        return lm
+
     # ------------------------------------------------------------------ scoring
 
     def _check_fitted(self) -> None:

@@ -57,7 +57,9 @@ class Predictor:
 
     @property
     def device(self):
-        return next(self.model.parameters()).device
+        from rnnkit.generate import module_device
+
+        return module_device(self.model)
 
     def __repr__(self) -> str:
         where = f", run={str(self.run.path)!r}" if self.run else ""
@@ -88,6 +90,19 @@ class Task:
 
     def predictor(self, model: nn.Module, config: RunConfig, run: RunDirectory) -> Predictor:
         raise NotImplementedError
+
+    def fit_classical(self, config: RunConfig, data: Any, run: RunDirectory) -> Predictor | None:
+        """Fit a model that is estimated in closed form (an n-gram's counts) rather
+        than trained by the Trainer; None when ``config`` asks for a neural model."""
+        return None
+
+    def load_predictor(
+        self, config: RunConfig, run: RunDirectory, device: torch.device
+    ) -> Predictor:
+        """Rebuild the model of ``config`` with the run's weights (safetensors only)."""
+        model = self.build_model(config)
+        run.load_weights(model)
+        return self.predictor(model.to(device), config, run)
 
 
 _SECTIONS = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
@@ -175,6 +190,10 @@ def train(
             )
             task_obj.save_assets(run, data)
             run.save_config(cfg)
+    if run is not None:
+        classical = task_obj.fit_classical(cfg, data, run)
+        if classical is not None:
+            return classical
     return _fit(task_obj, cfg, data, run, resume=resume is not None, progress=progress)
 
 
@@ -237,6 +256,4 @@ def load(run_dir: str | os.PathLike, *, device: str = "cpu") -> Predictor:
         task_obj = get_task(cfg.task)
     except ConfigError as e:
         raise CheckpointError(f"{run_dir}: {e}") from None
-    model = task_obj.build_model(cfg)
-    run.load_weights(model)
-    return task_obj.predictor(model.to(resolve_device(device)), cfg, run)
+    return task_obj.load_predictor(cfg, run, resolve_device(device))

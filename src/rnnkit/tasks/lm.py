@@ -5,20 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnkit.baselines.ngram import KneserNeyLM
 from rnnkit.config import RunConfig
 from rnnkit.data import builtin
 from rnnkit.data.datasets import LMStream
 from rnnkit.data.readers import read_text
 from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
-from rnnkit.errors import CheckpointError, DataError
-from rnnkit.generate import stream_generate
+from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.generate import module_device, stream_generate
 from rnnkit.metrics import bits_per_token, perplexity
 from rnnkit.models.language_model import RNNLanguageModel
+from rnnkit.models.window_lm import WindowLanguageModel
 from rnnkit.tasks.base import Predictor, Task, register
 from rnnkit.training.checkpoint import RunDirectory
 from rnnkit.training.distributed import DistInfo
@@ -85,9 +88,23 @@ def evaluate_lm(
     the state carried across BPTT windows, so every token but the first of each
     row is scored with all its row's context.
     """
+    if isinstance(model, NGramLanguageModel):  # counts, not a network: score the stream at once
+        log_probs = model.lm.log_prob(ids.numpy())[1:]  # the first token has no history
+        total, count = float(-log_probs.sum()), int(log_probs.size)
+    else:
+        total, count = _stream_nll(model, ids, bptt, batch_size, max_batches)
+    loss = total / max(count, 1)
+    metrics = {"loss": loss, "perplexity": perplexity(loss)}
+    if char_level:
+        metrics["bits_per_char"] = bits_per_token(loss)
+    metrics["tokens"] = count
+    return metrics
+
+
+def _stream_nll(model, ids, bptt, batch_size, max_batches) -> tuple[float, int]:
     batch_size = max(1, min(batch_size, ids.numel() // 2))
     stream = LMStream(ids, batch_size, bptt)
-    device = next(model.parameters()).device
+    device = module_device(model)
     was_training = model.training
     model.eval()
     total, count, state = 0.0, 0, None
@@ -99,12 +116,38 @@ def evaluate_lm(
             count += y.numel()
     finally:
         model.train(was_training)
-    loss = total / max(count, 1)
-    metrics = {"loss": loss, "perplexity": perplexity(loss)}
-    if char_level:
-        metrics["bits_per_char"] = bits_per_token(loss)
-    metrics["tokens"] = count
-    return metrics
+    return total, count
+
+
+class NGramLanguageModel(nn.Module):
+    """A fitted :class:`~rnnkit.baselines.ngram.KneserNeyLM` behind the language
+    models' call contract, so that generation and evaluation treat it like a network.
+
+    Its "state" is the last ``order - 1`` ids; its logits are log-probabilities.
+
+    Shape:
+        x: (N, L) int64 -> logits (N, L, V) float32.
+    """
+
+    def __init__(self, lm: KneserNeyLM) -> None:
+        super().__init__()
+        self.lm = lm
+
+    def forward(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        N, L = x.shape
+        history = torch.zeros(N, 0, dtype=torch.long) if state is None else state.cpu()
+        ids = torch.cat([history, x.cpu()], dim=1)  # (N, H + L)
+        h = history.size(1)
+        probs = np.stack(
+            [
+                self.lm.next_token_distribution(ids[n, : h + t + 1].numpy())
+                for n in range(N)
+                for t in range(L)
+            ]
+        )  # (N * L, V)
+        logits = torch.from_numpy(np.log(probs)).float().view(N, L, -1)  # (N, L, V)
+        keep = max(self.lm.order - 1, 0)
+        return logits, ids[:, ids.size(1) - keep :]
 
 
 class LMProgram:
@@ -154,6 +197,10 @@ class LanguageModelTask(Task):
         train_text, valid_text, train_source, valid_source = read_splits(config)
         d = config.data
         if run is not None:
+            if config.model.kind == "ngram":
+                raise ConfigError(
+                    "an n-gram model is fitted in one pass: there is nothing to resume"
+                )
             tokenizer, vocab = load_assets(run)
         else:
             options = {"lowercase": d.lowercase} if d.tokenizer == "word" else {}
@@ -174,8 +221,19 @@ class LanguageModelTask(Task):
         run.save_json("tokenizer.json", data.tokenizer.to_dict())
         run.save_json("vocab.json", data.vocab.to_dict())
 
-    def build_model(self, config: RunConfig) -> RNNLanguageModel:
+    def build_model(self, config: RunConfig) -> nn.Module:
         m = config.model
+        if m.kind == "ngram":
+            raise ConfigError("an n-gram model is fitted, not built: see fit_classical")
+        if m.kind == "window":
+            return WindowLanguageModel(
+                m.vocab_size,
+                m.context,
+                m.embedding_dim,
+                m.hidden_size,
+                m.dropout,
+                tie_weights=m.tie_weights,
+            )
         return RNNLanguageModel(
             m.vocab_size,
             m.embedding_dim,
@@ -191,7 +249,38 @@ class LanguageModelTask(Task):
     def program(
         self, model: nn.Module, data: LMData, config: RunConfig, dist: DistInfo
     ) -> LMProgram:
-        return LMProgram(data, config, next(model.parameters()).device, dist)
+        return LMProgram(data, config, module_device(model), dist)
+
+    def fit_classical(
+        self, config: RunConfig, data: LMData, run: RunDirectory
+    ) -> LanguageModelPredictor | None:
+        """``kind="ngram"``: count the training stream's n-grams (Kneser-Ney), save the
+        estimates as safetensors arrays and log the validation metrics."""
+        if config.model.kind != "ngram":
+            return None
+        lm = KneserNeyLM(order=config.model.order).fit(data.train_ids.numpy(), len(data.vocab))
+        run.save_arrays(lm.to_arrays())
+        predictor = LanguageModelPredictor(
+            NGramLanguageModel(lm), config, run, tokenizer=data.tokenizer, vocab=data.vocab
+        )
+        metrics = evaluate_lm(
+            predictor.model,
+            data.valid_ids,
+            bptt=config.data.bptt,
+            char_level=config.data.tokenizer == "char",
+        )
+        record = {"step": 0, **{f"valid_{k}": v for k, v in metrics.items()}, "full": True}
+        run.append_metrics(record)
+        return predictor
+
+    def load_predictor(self, config: RunConfig, run: RunDirectory, device) -> Predictor:
+        if config.model.kind != "ngram":
+            return super().load_predictor(config, run, device)
+        try:
+            lm = KneserNeyLM.from_arrays(run.load_arrays())
+        except ConfigError as e:
+            raise CheckpointError(f"{run.path}: {e}") from None
+        return self.predictor(NGramLanguageModel(lm), config, run)
 
     def predictor(
         self, model: nn.Module, config: RunConfig, run: RunDirectory

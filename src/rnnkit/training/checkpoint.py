@@ -162,6 +162,30 @@ class RunDirectory:
                 f"(missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})"
             )
 
+    def save_arrays(self, arrays: dict, name: str = WEIGHTS) -> None:
+        """Numpy arrays as safetensors (models that are not nn.Modules, e.g. n-grams)."""
+        import safetensors.numpy
+
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.path)
+        os.close(fd)
+        try:
+            safetensors.numpy.save_file(arrays, tmp)
+            os.replace(tmp, self.file(name))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def load_arrays(self, name: str = WEIGHTS) -> dict:
+        import safetensors.numpy
+
+        path = self.file(name)
+        try:
+            return safetensors.numpy.load_file(path)
+        except FileNotFoundError:
+            raise CheckpointError(f"{self.path} is not a complete run: {name} is missing") from None
+        except (safetensors.SafetensorError, OSError, ValueError) as e:
+            raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from None
+
     # -- trainer state ----------------------------------------------------------------------
     def save_trainer_state(self, state: dict[str, Any]) -> None:
         path = self.file(TRAINER_STATE)
