@@ -46,8 +46,6 @@ __all__ = [
     "CodePointTokenizer",
     "WordTokenizer",
     "RegexTokenizer",
-    "SentencePieceTokenizer",
-    "KoreanTokenizer",
     "TOKENIZER_NAMES",
     "make_tokenizer",
     "tokenizer_from_dict",
