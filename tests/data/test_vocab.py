@@ -38,3 +38,47 @@ def test_json_round_trip():
 
 def test_docstring_examples():
     assert doctest.testmod(vocab_module).failed == 0
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from rnnkit.errors import CheckpointError  # noqa: E402
+
+
+@given(st.lists(st.text(min_size=1, max_size=5), max_size=40), st.integers(1, 3))
+@settings(max_examples=50, deadline=None)
+def test_vocab_json_round_trip_keeps_every_id(tokens, min_freq):
+    vocab = build_vocab(tokens, min_freq=min_freq)
+    loaded = Vocab.from_json(vocab.to_json())
+    assert loaded == vocab and loaded.itos == vocab.itos
+    assert loaded.encode(tokens) == vocab.encode(tokens)
+    assert all(t in loaded or loaded.encode([t]) == [loaded.unk_id] for t in tokens)
+
+
+def test_order_is_deterministic_across_builds():
+    tokens = list("the quick brown fox jumps over the lazy dog")
+    assert build_vocab(tokens).itos == build_vocab(list(tokens)).itos
+
+
+def test_check_fits_refuses_another_embedding_size():
+    vocab = build_vocab("abc")
+    vocab.check_fits(len(vocab))
+    with pytest.raises(
+        CheckpointError, match=r"the vocab has 7 tokens but the model's embedding has 9 rows"
+    ):
+        vocab.check_fits(9)
+
+
+def test_broken_vocab_data_is_a_checkpoint_error():
+    with pytest.raises(CheckpointError, match="not JSON"):
+        Vocab.from_json("{")
+    with pytest.raises(CheckpointError, match="must start with the specials"):
+        Vocab.from_dict({"specials": ["<pad>"], "itos": ["a", "<pad>"]})
+    with pytest.raises(CheckpointError, match="unique"):
+        Vocab.from_dict({"specials": ["<pad>"], "itos": ["<pad>", "a", "a"]})
+
+
+def test_special_ids():
+    vocab = build_vocab("ab")
+    assert (vocab.pad_id, vocab.unk_id, vocab.bos_id, vocab.eos_id) == (0, 1, 2, 3)

@@ -152,10 +152,10 @@ class SentencePieceTokenizer(Tokenizer):
     def tokenize(self, text: str) -> list[str]:
         sp = self._processor()
         tokens: list[str] = []
-        for i, line in enumerate(self.normalize(text).split("\n")):
+        for i, pieces in enumerate(sp.encode(self.normalize(text).split("\n"), out_type=str)):
             if i:
                 tokens.append("\n")
-            tokens.extend(sp.encode(line, out_type=str))
+            tokens.extend(pieces)
         return tokens
 
     def detokenize(self, tokens: Sequence[str]) -> str:
@@ -177,10 +177,10 @@ class SentencePieceTokenizer(Tokenizer):
             return vocab.encode(self.tokenize(text))
         newline = len(self.natural_vocab()) - 1
         ids: list[int] = []
-        for i, line in enumerate(self.normalize(text).split("\n")):
+        for i, line_ids in enumerate(sp.encode(self.normalize(text).split("\n"))):
             if i:
                 ids.append(newline)
-            ids.extend(sp.encode(line))
+            ids.extend(line_ids)
         return ids
 
     def options(self) -> dict:

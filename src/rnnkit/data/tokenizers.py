@@ -34,6 +34,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from rnnkit.errors import CheckpointError, ConfigError
 
 if TYPE_CHECKING:
@@ -202,8 +204,10 @@ class CodePointTokenizer(Tokenizer):
         """Ids of the characters; with ``vocab`` None or natural, ``ord(c)`` or ``<unk>`` (1)."""
         if not _is_natural(self, vocab):
             return vocab.encode(self.tokenize(text))
-        top = self.max_code_point
-        return [i if 4 <= i < top else 1 for i in map(ord, self.normalize(text))]
+        codes = np.frombuffer(
+            self.normalize(text).encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32
+        )
+        return np.where((codes >= 4) & (codes < self.max_code_point), codes, 1).tolist()
 
     def options(self) -> dict:
         return {"max_code_point": self.max_code_point, **super().options()}
@@ -237,7 +241,8 @@ class ByteTokenizer(Tokenizer):
         """Ids of the bytes; with ``vocab`` None or natural, the byte values (0-3 -> 1)."""
         if not _is_natural(self, vocab):
             return vocab.encode(self.tokenize(text))
-        return [b if b >= 4 else 1 for b in self.normalize(text).encode("utf-8")]
+        codes = np.frombuffer(self.normalize(text).encode("utf-8"), dtype=np.uint8)
+        return np.where(codes >= 4, codes, 1).tolist()
 
 
 def _natural_vocab(tokenizer: Tokenizer, size: int) -> Vocab:

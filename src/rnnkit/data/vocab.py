@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -98,7 +99,7 @@ class Vocab:
         stoi, unk = self.stoi, self.unk_id
         if unk is None:
             return [stoi[t] for t in tokens]
-        return [stoi.get(t, unk) for t in tokens]
+        return list(map(stoi.get, tokens, itertools.repeat(unk)))
 
     def decode(self, ids: Iterable[int]) -> list[str]:
         """Map ids back to tokens."""
