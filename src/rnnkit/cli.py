@@ -20,7 +20,7 @@ from rnnkit.errors import RnnkitError
 
 __all__ = ["main", "cli"]
 
-TASK_NAMES = ("lm",)
+TASK_NAMES = ("lm", "classify")
 
 
 def _json(data) -> str:
@@ -67,7 +67,27 @@ def _training_options(f):
             help="Share embedding and output weights.",
         ),
         click.option("--backend", type=click.Choice(["auto", "torch", "scratch"])),
-        click.option("--tokenizer", type=click.Choice(["char", "word"])),
+        click.option(
+            "--tokenizer",
+            type=click.Choice(["char", "byte", "codepoint", "word", "sentencepiece", "korean"]),
+        ),
+        click.option("--text-column", help="classify: text column of a TSV/CSV (name or 0-based)."),
+        click.option("--label-column", help="classify: label column (name or 0-based)."),
+        click.option(
+            "--header/--no-header",
+            default=None,
+            help="classify: the first row names the columns (default: when a column is named).",
+        ),
+        click.option(
+            "--pooling",
+            type=click.Choice(["last", "max", "mean", "attention"]),
+            help="classify: how the outputs become one vector per sequence.",
+        ),
+        click.option(
+            "--class-weights",
+            type=click.Choice(["balanced"]),
+            help="classify: weight the loss by n / (K * n_k) for imbalanced labels.",
+        ),
         click.option("--bptt", type=int, help="Truncated BPTT length (tokens)."),
         click.option("--batch-size", type=int),
         click.option("--lr", type=float, help="Peak learning rate."),
@@ -131,8 +151,34 @@ def evaluate(run_dir, data) -> None:
     from rnnkit.data.readers import read_text
 
     predictor = rnnkit.load(run_dir)
+    if predictor.task != "lm" and data is not None:  # labelled files are read by the task
+        click.echo(_json(predictor.evaluate(data=data)))
+        return
     text = read_text(data) if data is not None else None
     click.echo(_json(predictor.evaluate(text)))
+
+
+# -- predict -------------------------------------------------------------------------------
+@cli.command()
+@click.argument("run_dir")
+@click.argument("inputs", nargs=-1, metavar="[INPUT ...]")
+@click.option("--data", help="A file of inputs, one per line (blank lines skipped).")
+@click.option("--top-k", default=1, show_default=True, type=click.IntRange(min=1))
+def predict(run_dir, inputs, data, top_k) -> None:
+    """Print one JSON line per INPUT (and per line of --data) with its prediction."""
+    from rnnkit.data.readers import read_text
+
+    predictor = rnnkit.load(run_dir)
+    if not hasattr(predictor, "predict"):
+        hint = "; use generate" if predictor.task == "lm" else ""
+        raise click.UsageError(f"{run_dir} is a {predictor.task!r} run, which cannot predict{hint}")
+    texts = list(inputs)
+    if data is not None:
+        texts += [line.strip() for line in read_text(data).splitlines() if line.strip()]
+    if not texts:
+        raise click.UsageError("give the inputs as arguments or in a file with --data")
+    for result in predictor.predict(texts, top_k=top_k):
+        click.echo(_json(result))
 
 
 # -- generate ------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import difflib
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from rnnkit.errors import ConfigError
@@ -41,6 +41,7 @@ __all__ = [
     "DataConfig",
     "TrainConfig",
     "RunConfig",
+    "TASK_DEFAULTS",
     "load_toml",
 ]
 
@@ -64,7 +65,9 @@ class ModelConfig:
     layer_norm: bool = False
     tie_weights: bool = False
     backend: str = "auto"
+    pooling: str = "last"  # classify: last | max | mean | attention
     vocab_size: int = 0  # written by the task from the data
+    num_classes: int = 0  # classify: written by the task from the data
 
     def validate(self) -> None:
         _choice("model.kind", self.kind, ("rnn", "window", "ngram"))
@@ -72,6 +75,7 @@ class ModelConfig:
         _positive("model.context", self.context)
         _choice("model.cell", self.cell, CELLS)
         _choice("model.backend", self.backend, ("auto", "torch", "scratch"))
+        _choice("model.pooling", self.pooling, ("last", "max", "mean", "attention"))
         for name in ("num_layers", "hidden_size", "embedding_dim"):
             _positive(f"model.{name}", getattr(self, name))
         if not 0.0 <= self.dropout < 1.0:
@@ -90,8 +94,14 @@ class DataConfig:
     max_vocab: int | None = None
     bptt: int = 128
     batch_size: int = 32
+    text_column: int | str | None = None  # classify: a name or 0-based number; None: 0
+    label_column: int | str | None = None  # classify: None: 1
+    header: bool | None = None  # classify: None: yes when a column is given by name
+    class_weights: str | None = None  # classify: None or "balanced" (n / (K * n_k))
 
     def validate(self) -> None:
+        if self.class_weights is not None:
+            _choice("data.class_weights", self.class_weights, ("balanced",))
         _positive("data.bptt", self.bptt)
         _positive("data.batch_size", self.batch_size)
         _positive("data.min_freq", self.min_freq)
@@ -155,15 +165,45 @@ class TrainConfig:
                 raise ConfigError(f"train.{name} must be in (0, 1], got {getattr(self, name)}")
 
 
+#: Defaults that differ by task; the dataclasses' own defaults are the language model's.
+#: A section left out of ``RunConfig(task=...)``, of a TOML file or of a config.json
+#: starts from these, then takes the values given.
+TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
+    "classify": {
+        "model": {
+            "cell": "gru",
+            "bidirectional": True,
+            "num_layers": 1,
+            "hidden_size": 128,
+            "embedding_dim": 64,
+            "dropout": 0.25,
+        },
+        "data": {"batch_size": 64},
+        "train": {
+            "epochs": 25,
+            "lr": 3e-3,
+            "eval_every": 100,
+            "metric": "macro_f1",
+            "keep_best": True,
+        },
+    },
+}
+
+
 @dataclass
 class RunConfig:
     """Everything a run directory needs to rebuild its model and data processing."""
 
     task: str = "lm"
-    model: ModelConfig = field(default_factory=ModelConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    model: ModelConfig = None  # None: the task's defaults (TASK_DEFAULTS)
+    data: DataConfig = None
+    train: TrainConfig = None
     format_version: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        for name, klass in (("model", ModelConfig), ("data", DataConfig), ("train", TrainConfig)):
+            if getattr(self, name) is None:
+                setattr(self, name, klass(**_task_defaults(self.task, name)))
 
     def validate(self) -> RunConfig:
         self.model.validate()
@@ -195,7 +235,8 @@ class RunConfig:
             section = data.get(name, {})
             if not isinstance(section, dict):
                 raise ConfigError(f"{source}: [{name}] must be a table")
-            kwargs[name] = klass(**_checked(klass, section, f"{source}: [{name}]"))
+            given = _checked(klass, section, f"{source}: [{name}]")
+            kwargs[name] = klass(**{**_task_defaults(kwargs.get("task", "lm"), name), **given})
         return cls(**kwargs)
 
     @classmethod
@@ -246,6 +287,10 @@ def _checked(klass, values: dict[str, Any], source: str, skip: set[str] = frozen
                 raise ConfigError(f"{source}: {key} must be {expected.__name__}, got {value!r}")
         out[key] = value
     return out
+
+
+def _task_defaults(task: str, section: str) -> dict[str, Any]:
+    return dict(TASK_DEFAULTS.get(task, {}).get(section, {}))
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -10,7 +10,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["plot_loss_curves"]
+from rnnkit.errors import ConfigError
+
+__all__ = ["plot_loss_curves", "plot_confusion_matrix"]
 
 
 def _figure(width: float = 6.4, height: float = 4.0):
@@ -54,4 +56,41 @@ def plot_loss_curves(records: Sequence[dict], path: str | os.PathLike, title: st
     ax.grid(alpha=0.3)
     if train or valid:
         ax.legend()
+    return _save(fig, path)
+
+
+def plot_confusion_matrix(
+    matrix: Sequence[Sequence[int]],
+    label_names: Sequence[str],
+    path: str | os.PathLike,
+    title: str = "",
+) -> Path:
+    """A confusion matrix with each row normalised to sum to 1 (true class -> predicted).
+
+    The diagonal is each class's recall; a row without examples stays 0. Cells
+    of 0.01 and more are annotated when there are at most 30 classes.
+    """
+    K = len(label_names)
+    rows = [[float(v) for v in row] for row in matrix]
+    if len(rows) != K or any(len(row) != K for row in rows):
+        raise ConfigError(f"matrix must be {K} x {K} for {K} label names, got {len(rows)} rows")
+    normalised = [[v / sum(row) if sum(row) else 0.0 for v in row] for row in rows]
+    size = min(16.0, max(4.0, 0.45 * K + 2))
+    fig = _figure(size + 1, size)
+    ax = fig.add_subplot(1, 1, 1)
+    image = ax.imshow(normalised, vmin=0.0, vmax=1.0, cmap="Blues")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
+    ax.set_xticks(range(K))
+    ax.set_yticks(range(K))
+    ax.set_xticklabels(label_names, rotation=90)
+    ax.set_yticklabels(label_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title or "confusion matrix (rows normalised)")
+    if K <= 30:
+        for i, row in enumerate(normalised):
+            for j, v in enumerate(row):
+                if v >= 0.01:
+                    color = "white" if v > 0.5 else "black"
+                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color=color)
     return _save(fig, path)

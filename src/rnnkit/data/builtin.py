@@ -32,7 +32,7 @@ from rnnkit.errors import ConfigError
 
 __all__ = ["NAMES", "load", "shakespeare_text"]
 
-NAMES = ("shakespeare",)
+NAMES = ("shakespeare", "names")
 SPLITS = (None, "train", "valid")
 VALID_FRACTION = 0.1
 
@@ -42,15 +42,22 @@ _INLINE_DIRECTION = re.compile(r"_*\\?\[[^\]]*\]_*")  # _\[Aside]_ , [Within]_
 _MARKUP = re.compile(r"\\([\[\]*_\\`#.!-])|[*_]")
 
 
-def load(name: str, split: str | None = None) -> str:
-    """Return an embedded text dataset.
+def load(name: str, split: str | None = None):
+    """Return an embedded dataset.
 
     Args:
         name: one of :data:`NAMES`.
         split: None for the whole text, ``"train"`` or ``"valid"`` for the fixed split.
+
+    ``"names"`` gives ``[(surname, country), ...]`` instead of text, with a
+    ``"test"`` split too (see :mod:`rnnkit.data.names`).
     """
     if name not in NAMES:
         raise ConfigError(f"unknown embedded dataset {name!r}; choose one of {', '.join(NAMES)}")
+    if name == "names":
+        from rnnkit.data.names import load_names
+
+        return load_names(split)
     if split not in SPLITS:
         raise ConfigError(f"split must be None, 'train' or 'valid', got {split!r}")
     text = shakespeare_text()

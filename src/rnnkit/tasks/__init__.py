@@ -1,6 +1,7 @@
 """Tasks: the glue from config to data, model, metrics and predictor."""
 
 from rnnkit.tasks.base import TASKS, Predictor, Task, get_task, load, register, train
+from rnnkit.tasks.classify import ClassificationTask, ClassifierPredictor
 from rnnkit.tasks.lm import LanguageModelPredictor, LanguageModelTask
 
 __all__ = [
@@ -13,4 +14,6 @@ __all__ = [
     "load",
     "LanguageModelTask",
     "LanguageModelPredictor",
+    "ClassificationTask",
+    "ClassifierPredictor",
 ]

@@ -1,0 +1,139 @@
+"""The sequence classifier (many-to-one): embedding -> recurrent stack -> pooling -> linear."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from rnnkit.errors import ConfigError
+from rnnkit.nn import make_recurrent, masked_softmax
+
+__all__ = ["SequenceClassifier", "POOLINGS"]
+
+POOLINGS = ("last", "max", "mean", "attention")
+
+
+class SequenceClassifier(nn.Module):
+    """One label per sequence: ``"Nakamura"`` -> Japanese.
+
+    ``embedding -> dropout -> recurrent stack (packed) -> pooling -> dropout -> linear``.
+
+    The padded batch is packed (``enforce_sorted=False``), so the recurrent stack
+    never reads a padding token and the result of an example does not depend on
+    the batch it is in. The pooling turns the outputs of each sequence into one
+    vector of size D*H:
+
+    - ``last``: the final state of the last layer. Forward direction: its state
+      after the last real token; backward direction: its state after reading back
+      to the first token. With packing both are ``h_n``, concatenated
+      ``[forward, backward]``::
+
+          tokens       N  a  k  a  m  u  r  a  _  _     (_ = padding)
+          forward   -> -> -> -> -> -> -> h_n[-2]           at the last real token
+          backward  h_n[-1] <- <- <- <- <- <- <-            at the first token
+
+    - ``max`` / ``mean``: over the real positions only (``mask``);
+    - ``attention``: a learned weighted mean, ``score_t = v^T tanh(W out_t)``,
+      softmax over the real positions (Yang et al., 2016).
+
+    Args:
+        vocab_size: V, the number of token ids.
+        num_classes: K.
+        embedding_dim: E.
+        hidden_size: H.
+        num_layers: recurrent layers.
+        cell: ``"rnn"``, ``"lstm"``, ``"gru"``, ``"mingru"`` or ``"minlstm"``.
+        dropout: on the embeddings, between layers and before the output layer.
+        bidirectional: D = 2 directions instead of 1.
+        pooling: ``"last"``, ``"max"``, ``"mean"`` or ``"attention"``.
+        padding_idx: the id of ``<pad>``; its embedding stays zero.
+        layer_norm: layer-normalised cells (``"lstm"`` and ``"gru"``).
+        backend: ``"auto"``, ``"torch"`` or ``"scratch"`` (see :mod:`rnnkit.nn`).
+
+    Shape:
+        x: (N, L) int64 token ids, batch first, padded after each sequence.
+        lengths: (N,) int64 (CPU), each >= 1.
+        Returns logits (N, K).
+
+    Example:
+        >>> model = SequenceClassifier(30, 5, hidden_size=16)
+        >>> model(torch.tensor([[4, 5, 6], [7, 8, 0]]), torch.tensor([3, 2])).shape
+        torch.Size([2, 5])
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        num_classes: int,
+        embedding_dim: int = 64,
+        hidden_size: int = 128,
+        num_layers: int = 1,
+        cell: str = "gru",
+        dropout: float = 0.0,
+        *,
+        bidirectional: bool = True,
+        pooling: str = "last",
+        padding_idx: int | None = 0,
+        layer_norm: bool = False,
+        backend: str = "auto",
+    ) -> None:
+        super().__init__()
+        if vocab_size < 1:
+            raise ConfigError(f"vocab_size must be >= 1, got {vocab_size}")
+        if num_classes < 2:
+            raise ConfigError(f"num_classes must be >= 2, got {num_classes}")
+        if pooling not in POOLINGS:
+            raise ConfigError(f"pooling must be one of {', '.join(POOLINGS)}; got {pooling!r}")
+        self.num_classes = num_classes
+        self.pooling = pooling
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
+        self.dropout = nn.Dropout(dropout)
+        self.rnn = make_recurrent(
+            cell,
+            embedding_dim,
+            hidden_size,
+            num_layers,
+            dropout=dropout if num_layers > 1 else 0.0,
+            bidirectional=bidirectional,
+            batch_first=True,
+            layer_norm=layer_norm,
+            backend=backend,
+        )
+        features = hidden_size * (2 if bidirectional else 1)  # D*H
+        self.attention: nn.Module | None = None
+        if pooling == "attention":
+            self.attention = nn.Sequential(
+                nn.Linear(features, features), nn.Tanh(), nn.Linear(features, 1, bias=False)
+            )
+        self.classifier = nn.Linear(features, num_classes)
+
+    def encode(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """The pooled vector of each sequence: (N, D*H)."""
+        N, L = x.shape
+        lengths = torch.as_tensor(lengths, dtype=torch.long).cpu()
+        if lengths.shape != (N,):
+            raise ConfigError(f"lengths must have shape ({N},), got {tuple(lengths.shape)}")
+        if N and int(lengths.min()) < 1:
+            raise ConfigError(f"every sequence needs length >= 1, got {lengths.tolist()}")
+        emb = self.dropout(self.embedding(x))  # (N, L, E)
+        packed = pack_padded_sequence(emb, lengths, batch_first=True, enforce_sorted=False)
+        out, state = self.rnn(packed)
+        if self.pooling == "last":
+            h_n = state[0] if isinstance(state, tuple) else state  # (D*num_layers, N, H)
+            if self.rnn.bidirectional:
+                return torch.cat([h_n[-2], h_n[-1]], dim=-1)  # (N, 2H): forward, backward
+            return h_n[-1]  # (N, H)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=L)  # (N, L, D*H)
+        mask = (torch.arange(L).unsqueeze(0) < lengths.unsqueeze(1)).to(x.device)  # (N, L)
+        if self.pooling == "max":
+            return out.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1)  # (N, D*H)
+        if self.pooling == "mean":
+            total = (out * mask.unsqueeze(-1)).sum(dim=1)  # (N, D*H)
+            return total / lengths.to(out.device, out.dtype).unsqueeze(-1)
+        scores = self.attention(out).squeeze(-1)  # (N, L)
+        weights = masked_softmax(scores, mask)  # (N, L)
+        return torch.bmm(weights.unsqueeze(1), out).squeeze(1)  # (N, D*H)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        return self.classifier(self.dropout(self.encode(x, lengths)))  # (N, K)

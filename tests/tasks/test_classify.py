@@ -1,0 +1,232 @@
+"""The contract every task meets, for sequence classification: train tiny, loss goes
+down, save, load, same predictions, another seed differs, predict on empty, one and
+many inputs; plus the CLI (train / evaluate / predict) and its errors."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import rnnkit
+from rnnkit.data.names import load_names
+from rnnkit.errors import DataError
+
+COUNTRIES = ("Japanese", "Korean", "Russian", "Italian")
+
+TINY = dict(
+    hidden_size=24,
+    embedding_dim=12,
+    num_layers=1,
+    batch_size=16,
+    lr=0.02,
+    warmup_steps=0,
+    eval_every=10,
+    keep_best=False,  # the task's default keeps the best evaluated weights
+    progress=False,
+)
+
+
+def _names_folder(path):
+    """A PyTorch-tutorial style folder: <Country>.txt, one surname a line (from the
+    embedded names, Italian capped to keep the run short)."""
+    path.mkdir()
+    for country in COUNTRIES:
+        names = [n for n, c in load_names("train") if c == country][:60]
+        (path / f"{country}.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("classify")
+    data = _names_folder(root / "names")
+    clf = rnnkit.train("classify", data=str(data), out=root / "run", max_steps=40, seed=1, **TINY)
+    return clf, root / "run", data
+
+
+def test_loss_goes_down_and_metrics_are_logged(trained):
+    clf, _, _ = trained
+    records = clf.run.read_metrics()
+    assert [r["step"] for r in records] == [10, 20, 30, 40]
+    assert records[-1]["full"] is True
+    assert records[-1]["valid_loss"] < records[0]["valid_loss"]
+    assert records[-1]["valid_loss"] < math.log(len(COUNTRIES)) - 0.3
+    assert records[-1]["valid_accuracy"] > 0.5  # 4 classes: chance is about 0.25
+
+
+def test_run_directory_holds_the_contract_files_and_the_confusion_plot(trained):
+    _, out, _ = trained
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "vocab.json",
+        "tokenizer.json",
+        "labels.json",
+        "metrics.jsonl",
+        "trainer_state.pt",
+        "plots/confusion.png",
+    ):
+        assert (out / name).is_file(), name
+    assert (out / "plots/confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"]["cell"] == "gru" and config["model"]["bidirectional"] is True
+    assert config["model"]["num_classes"] == len(COUNTRIES)
+
+
+def test_loaded_model_gives_the_same_predictions(trained):
+    clf, out, _ = trained
+    loaded = rnnkit.load(out)
+    texts = ["Nakamura", "Kim", "Smirnov", "Rossi", "Zzyzx"]
+    torch.testing.assert_close(loaded.predict_proba(texts), clf.predict_proba(texts))
+    assert loaded.predict(texts, top_k=2) == clf.predict(texts, top_k=2)
+
+
+def test_another_seed_gives_other_weights(trained, tmp_path):
+    clf, _, data = trained
+    other = rnnkit.train(
+        "classify", data=str(data), out=tmp_path / "o", max_steps=3, seed=2, **TINY
+    )
+    first = clf.model.state_dict()
+    assert any(not torch.equal(v, first[k]) for k, v in other.model.state_dict().items())
+
+
+def test_predict_on_empty_one_and_many_inputs(trained):
+    clf, _, _ = trained
+    assert clf.predict([]) == []
+    (one,) = clf.predict(["Yamamoto"], top_k=3)
+    assert one["input"] == "Yamamoto" and one["label"] == one["top_k"][0]["label"]
+    probs = [p["probability"] for p in one["top_k"]]
+    assert len(probs) == 3 and probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-6
+    many = clf.predict(["Yamamoto", "Ivanov", "Lee", "Bianchi"] * 3)
+    assert [r["input"] for r in many] == ["Yamamoto", "Ivanov", "Lee", "Bianchi"] * 3
+    assert all(len(r["top_k"]) == 1 for r in many)
+    assert many[0] == one | {"top_k": one["top_k"][:1]}  # batching changes nothing
+
+
+def test_predict_refuses_a_text_without_tokens_and_a_bare_string(trained):
+    clf, _, _ = trained
+    with pytest.raises(DataError, match="input 1"):
+        clf.predict(["Kim", ""])
+    with pytest.raises(rnnkit.ConfigError, match="list"):
+        clf.predict("Kim")
+
+
+def test_evaluate_reports_the_documented_keys(trained):
+    clf, _, _ = trained
+    metrics = clf.evaluate()
+    assert set(metrics) == {"task", "accuracy", "macro_f1", "n", "per_class"}
+    assert metrics["task"] == "classify"
+    assert metrics["n"] == sum(c["support"] for c in metrics["per_class"].values())
+    assert 15 <= metrics["n"] <= 30  # about 10% of up to 60 names per country
+    assert set(metrics["per_class"]) == set(COUNTRIES)
+    assert set(metrics["per_class"]["Korean"]) == {"precision", "recall", "f1", "support"}
+    perfect = clf.evaluate([(r["input"], r["label"]) for r in clf.predict(["Kim", "Sato"])])
+    assert perfect["accuracy"] == 1.0
+
+
+def test_balanced_class_weights_and_attention_pooling_train(tmp_path):
+    rows = [(n, c) for n, c in load_names("train") if c == "Japanese"]
+    rows += [(n, c) for n, c in load_names("train") if c == "Greek"][:200]  # imbalanced
+    tsv = tmp_path / "names.tsv"
+    tsv.write_text("name\tcountry\n" + "".join(f"{n}\t{c}\n" for n, c in rows), encoding="utf-8")
+    clf = rnnkit.train(
+        "classify",
+        data=str(tsv),
+        text_column="name",
+        label_column="country",
+        class_weights="balanced",
+        pooling="attention",
+        out=tmp_path / "run",
+        max_steps=10,
+        **TINY,
+    )
+    assert clf.config.data.class_weights == "balanced" and clf.config.model.pooling == "attention"
+    assert clf.evaluate()["n"] > 0
+
+
+def test_korean_text_classification_with_the_kiwi_tokenizer(tmp_path):
+    pytest.importorskip("kiwipiepy")
+    good = ["정말 재미있는 영화였어요", "배우들의 연기가 훌륭합니다", "최고의 영화, 또 보고 싶어요"]
+    bad = ["너무 지루하고 재미없었다", "시간이 아까운 최악의 영화", "연기가 어색하고 별로였다"]
+    rows = [(t, "1") for t in good] * 6 + [(t, "0") for t in bad] * 6
+    tsv = tmp_path / "reviews_ko.tsv"
+    tsv.write_text("document\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in rows), encoding="utf-8")
+    clf = rnnkit.train(
+        "classify",
+        data=str(tsv),
+        text_column="document",
+        label_column="label",
+        tokenizer="korean",
+        out=tmp_path / "run",
+        max_steps=30,
+        **TINY,
+    )
+    assert "영화" in clf.vocab.stoi  # morphemes, not characters
+    assert clf.evaluate()["accuracy"] == 1.0
+    loaded = rnnkit.load(tmp_path / "run")
+    assert loaded.predict(["최악의 영화"]) == clf.predict(["최악의 영화"])
+
+
+def _rnnkit(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "rnnkit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=240,
+    )
+
+
+def test_cli_train_evaluate_predict_and_a_bad_input(tmp_path):
+    rows = [(n, c) for n, c in load_names("train") if c in ("Japanese", "Russian")][:120]
+    tsv = tmp_path / "names.csv"
+    tsv.write_text("country,name\n" + "".join(f"{c},{n}\n" for n, c in rows), encoding="utf-8")
+    run = tmp_path / "run"
+    done = _rnnkit(
+        "train",
+        "classify",
+        "--data",
+        tsv,
+        "--text-column",
+        "name",
+        "--label-column",
+        "0",
+        "--header",
+        "--hidden",
+        16,
+        "--embed",
+        8,
+        "--max-steps",
+        15,
+        "--eval-every",
+        15,
+        "--out",
+        run,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["run_dir"] == str(run)
+
+    done = _rnnkit("evaluate", run, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads(done.stdout)
+    assert metrics["task"] == "classify" and {"accuracy", "macro_f1", "n"} <= set(metrics)
+
+    inputs = tmp_path / "inputs.txt"
+    inputs.write_text("Ivanov\n\nSuzuki\n", encoding="utf-8")
+    done = _rnnkit(
+        "predict", run, "Nakamura", "Schmidt", "--data", inputs, "--top-k", 2, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["input"] for r in lines] == ["Nakamura", "Schmidt", "Ivanov", "Suzuki"]
+    assert all(len(r["top_k"]) == 2 for r in lines)
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("country,name\nJapanese,Sato\nRussian\n", encoding="utf-8")
+    done = _rnnkit("evaluate", run, "--data", bad, cwd=tmp_path)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "bad.csv:3" in done.stderr
