@@ -1,0 +1,214 @@
+"""Language models on the embedded Shakespeare, beside their baselines, in one run.
+
+    python benchmarks/bench_lm.py --budget 900            # quality: rnnkit vs KN vs plain torch loop
+    python benchmarks/bench_lm.py --compare --budget 120  # the road: n-gram -> window -> RNN
+
+Quality mode trains rnnkit's default char-level LM for ``--budget`` seconds,
+fits Kneser-Ney n-grams of orders 3 to 8, and trains a plain torch.nn.LSTM loop
+(the same size, batch and BPTT; Adam at a constant rate, as a user would write
+it) for the same budget; all are scored on the same validation split with the
+state carried through the text. It also reports when rnnkit reached the plain
+loop's loss at 8/15 of the budget, and generation speed (carried state) over a
+naive loop that re-reads the whole prefix at every step. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import rnnkit
+from rnnkit.baselines.ngram import KneserNeyLM
+from rnnkit.config import RunConfig
+from rnnkit.data.datasets import LMStream
+from rnnkit.tasks.lm import evaluate_lm
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def kneser_ney(train_ids, valid_ids, vocab_size, orders) -> dict:
+    results = {}
+    for order in orders:
+        start = time.perf_counter()
+        lm = KneserNeyLM(order=order).fit(train_ids.numpy(), vocab_size)
+        loss = float(-lm.log_prob(valid_ids.numpy())[1:].mean())
+        results[order] = {
+            "loss": loss,
+            "bits_per_char": loss / 0.6931471805599453,
+            "seconds": round(time.perf_counter() - start, 2),
+        }
+        log(f"KN order {order}: {loss:.4f} nats/char")
+    return results
+
+
+class PlainLSTM(nn.Module):
+    def __init__(self, V, E, H, layers, dropout):
+        super().__init__()
+        self.embedding = nn.Embedding(V, E)
+        self.lstm = nn.LSTM(E, H, layers, dropout=dropout, batch_first=True)
+        self.drop = nn.Dropout(dropout)
+        self.decoder = nn.Linear(H, V)
+
+    def forward(self, x, state=None):
+        out, state = self.lstm(self.drop(self.embedding(x)), state)
+        return self.decoder(self.drop(out)), state
+
+
+def plain_loop(cfg: RunConfig, train_ids, valid_ids, budget: float, checkpoints) -> dict:
+    """The loop from the lecture notes: Adam, constant rate, clip 5, state detached."""
+    m, d = cfg.model, cfg.data
+    torch.manual_seed(0)
+    model = PlainLSTM(m.vocab_size, m.embedding_dim, m.hidden_size, m.num_layers, m.dropout)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    stream = LMStream(train_ids, d.batch_size, d.bptt)
+    curve, state, i, start = [], None, 0, time.perf_counter()
+    pending = sorted(checkpoints)
+    while time.perf_counter() - start < budget:
+        if i % len(stream) == 0:
+            state = None
+        x, y = stream[i % len(stream)]
+        logits, state = model(x, state)
+        loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        state = tuple(s.detach() for s in state)
+        i += 1
+        elapsed = time.perf_counter() - start
+        if pending and elapsed >= pending[0]:
+            pending.pop(0)
+            v = evaluate_lm(model, valid_ids, bptt=d.bptt, max_batches=50)["loss"]
+            curve.append({"elapsed": round(elapsed, 1), "valid_loss_slice": v})
+            model.train()
+    final = evaluate_lm(model, valid_ids, bptt=d.bptt, char_level=True)
+    return {"steps": i, "final": final, "curve": curve}
+
+
+def generation_speed(lm, new: int = 500) -> dict:
+    """Carried-state streaming over a naive loop that re-reads the prefix each step."""
+    model, prompt = lm.model, lm._prompt_ids("ROMEO:\n")
+    start = time.perf_counter()
+    lm.generate("ROMEO:\n", max_new=new, temperature=1.0, seed=0)
+    ours = new / (time.perf_counter() - start)
+    ids = list(prompt)
+    gen = torch.Generator().manual_seed(0)
+    start = time.perf_counter()
+    with torch.no_grad():
+        model.eval()
+        for _ in range(new):
+            logits, _ = model(torch.tensor([ids]))
+            ids.append(int(torch.multinomial(logits[0, -1].softmax(-1), 1, generator=gen)))
+    naive = new / (time.perf_counter() - start)
+    return {
+        "chars_per_s": round(ours),
+        "naive_chars_per_s": round(naive),
+        "ratio": round(ours / naive, 1),
+        "new_chars": new,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--budget", type=float, default=900.0, help="training seconds per model")
+    p.add_argument("--compare", action="store_true", help="the road: n-gram, window, RNN")
+    p.add_argument("--orders", default="3,4,5,6,7,8")
+    p.add_argument("--context", type=int, default=8, help="window LM context")
+    args = p.parse_args()
+    orders = [int(o) for o in args.orders.split(",")]
+    out = Path(tempfile.mkdtemp(prefix="bench_lm-"))
+    result = {
+        "benchmark": "lm",
+        "command": "python " + " ".join(sys.argv),
+        "threads": torch.get_num_threads(),
+        "budget_s": args.budget,
+    }
+
+    log("training the rnnkit RNN LM ...")
+    start = time.perf_counter()
+    rnn = rnnkit.train("lm", out=out / "rnn", time_budget=args.budget, eval_every=100,
+                       progress=False)
+    rnn_metrics = rnn.evaluate()
+    result["rnnkit"] = {
+        **rnn_metrics,
+        "seconds": round(time.perf_counter() - start, 1),
+        "config": {
+            **rnn.config.to_dict()["model"],
+            **rnn.config.to_dict()["data"],
+            "lr": rnn.config.train.lr,
+            "schedule": rnn.config.train.schedule,
+        },
+    }
+    from rnnkit.tasks.lm import encode, read_splits
+
+    train_text, valid_text, _, _ = read_splits(rnn.config)
+    train_ids = encode(train_text, rnn.tokenizer, rnn.vocab)
+    valid_ids = encode(valid_text, rnn.tokenizer, rnn.vocab)
+    kn = kneser_ney(train_ids, valid_ids, len(rnn.vocab), orders)
+    best = min(kn, key=lambda o: kn[o]["loss"])
+    result["kneser_ney"] = {"best_order": best, **kn[best], "by_order": kn}
+
+    if args.compare:
+        log("training the window LM ...")
+        window = rnnkit.train(
+            "lm",
+            out=out / "window",
+            kind="window",
+            context=args.context,
+            time_budget=args.budget,
+            progress=False,
+        )
+        result["window"] = window.evaluate()
+        rows = [
+            ("ngram", f"order {best}", kn[best]["loss"]),
+            ("window", f"context {args.context}", result["window"]["loss"]),
+            ("rnn", rnn.config.model.cell, rnn_metrics["loss"]),
+        ]
+        result["table"] = [
+            {
+                "model": m,
+                "setting": s,
+                "valid_loss": round(v, 4),
+                "perplexity": round(2.718281828459045**v, 3),
+                "bits_per_char": round(v / 0.6931471805599453, 4),
+            }
+            for m, s, v in rows
+        ]
+        for row in result["table"]:
+            log(
+                f"{row['model']:>7} {row['setting']:>10}  ppl {row['perplexity']:7.3f}  "
+                f"bpc {row['bits_per_char']:.4f}"
+            )
+    else:
+        log("training the plain torch.nn.LSTM loop ...")
+        mark = args.budget * 8 / 15
+        plain = plain_loop(rnn.config, train_ids, valid_ids, args.budget, [mark, args.budget - 1])
+        result["plain_torch_loop"] = {
+            **plain["final"],
+            "steps": plain["steps"],
+            "curve": plain["curve"],
+        }
+        target = plain["curve"][0]["valid_loss_slice"] if plain["curve"] else None
+        reached = [
+            r["elapsed"]
+            for r in rnn.run.read_metrics()
+            if target is not None and r.get("valid_loss", 9e9) <= target
+        ]
+        result["plain_loss_at_8_of_15"] = target
+        result["rnnkit_seconds_to_reach_it"] = reached[0] if reached else None
+        result["generation"] = generation_speed(rnn)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
