@@ -90,7 +90,7 @@ def main() -> None:
     ids = torch.tensor([stoi[c] for c in text], dtype=torch.long)
     stream = LMStream(ids, args.batch_size, args.bptt)
     results = {"hand": [], "rnnkit": []}
-    for name, loop in (("hand", hand_loop), ("rnnkit", rnnkit_loop)):  # warm-up, not timed
+    for loop in (hand_loop, rnnkit_loop):  # warm-up, not timed
         model = RNNLanguageModel(len(chars), 64, args.hidden, 2, "lstm", 0.1, backend="torch")
         loop(model, stream, 3, 2e-3)
     for r in range(args.rounds):
