@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import rnnkit
+import rnnkit.data.builtin
 from rnnkit.errors import CheckpointError
 
 TINY = dict(
@@ -164,3 +165,22 @@ def test_ngram_evaluation_equals_the_baseline_score_of_the_same_stream(tmp_path)
     text = "ALL:\nSpeak, speak.\n"
     expected = -direct.log_prob(encode(text, lm.tokenizer, lm.vocab))[1:].mean()
     assert lm.evaluate(text)["loss"] == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("tokenizer", ["word", "codepoint", "byte", "sentencepiece"])
+def test_other_tokenizers_train_and_round_trip_through_the_run(tokenizer, tmp_path):
+    data = Path(__file__).parents[1] / "fixtures" / "tiny.txt"
+    options = {**TINY, "batch_size": 2}
+    if tokenizer == "sentencepiece":  # the fixture is small: learn the pieces from more text
+        big = tmp_path / "big.txt"
+        big.write_text(rnnkit.data.builtin.load("shakespeare")[:60_000], encoding="utf-8")
+        data = big
+    lm = rnnkit.train(
+        "lm", data=str(data), out=tmp_path / "run", tokenizer=tokenizer, max_steps=5, **options
+    )
+    loaded = rnnkit.load(tmp_path / "run")
+    text = "ALL:\nSpeak, speak.\n"
+    assert loaded.evaluate(text)["loss"] == pytest.approx(lm.evaluate(text)["loss"], abs=1e-6)
+    assert ("bits_per_char" in lm.evaluate(text)) == (tokenizer == "codepoint")
+    out = loaded.generate("ALL:", max_new=5, temperature=0, seed=0)
+    assert out.startswith("ALL:") and out == lm.generate("ALL:", max_new=5, temperature=0)

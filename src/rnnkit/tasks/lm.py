@@ -30,6 +30,7 @@ from rnnkit.training.trainer import StepOutput
 __all__ = ["LanguageModelTask", "LanguageModelPredictor", "LMData", "evaluate_lm"]
 
 EVAL_BATCH_SIZE = 16
+CHAR_LEVEL = ("char", "codepoint")  # tokenizers whose loss per token is a loss per character
 
 
 @dataclass
@@ -68,7 +69,7 @@ def read_splits(config: RunConfig) -> tuple[str, str, str, str]:
 
 
 def encode(text: str, tokenizer: Tokenizer, vocab: Vocab) -> Tensor:
-    return torch.tensor(vocab.encode(tokenizer.tokenize(text)), dtype=torch.long)  # (T,)
+    return torch.tensor(tokenizer.encode(text, vocab), dtype=torch.long)  # (T,)
 
 
 @torch.no_grad()
@@ -168,7 +169,7 @@ class LMProgram:
         self.stream = LMStream(
             ids, config.data.batch_size, config.data.bptt, source=data.train_source
         )
-        self.char_level = config.data.tokenizer == "char"
+        self.char_level = config.data.tokenizer in CHAR_LEVEL
 
     def batches(self, epoch: int) -> LMStream:
         return self.stream
@@ -205,7 +206,9 @@ class LanguageModelTask(Task):
         else:
             options = {"lowercase": d.lowercase} if d.tokenizer == "word" else {}
             tokenizer = make_tokenizer(d.tokenizer, **options)
-            vocab = build_vocab(
+            if tokenizer.needs_fit:  # sentencepiece learns its pieces from the training text
+                tokenizer.fit([train_text])
+            vocab = tokenizer.natural_vocab() or build_vocab(
                 tokenizer.tokenize(train_text), min_freq=d.min_freq, max_size=d.max_vocab
             )
         train_ids = encode(train_text, tokenizer, vocab)
@@ -267,7 +270,7 @@ class LanguageModelTask(Task):
             predictor.model,
             data.valid_ids,
             bptt=config.data.bptt,
-            char_level=config.data.tokenizer == "char",
+            char_level=config.data.tokenizer in CHAR_LEVEL,
         )
         record = {"step": 0, **{f"valid_{k}": v for k, v in metrics.items()}, "full": True}
         run.append_metrics(record)
@@ -369,7 +372,7 @@ class LanguageModelPredictor(Predictor):
             self.model,
             ids,
             bptt=self.config.data.bptt,
-            char_level=self.config.data.tokenizer == "char",
+            char_level=self.config.data.tokenizer in CHAR_LEVEL,
         )
         return {"task": "lm", **metrics}
 
