@@ -20,6 +20,7 @@ import json
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from torch import nn
 from rnnkit.config import RunConfig
 from rnnkit.errors import CheckpointError, RnnkitError
 
-__all__ = ["RunDirectory", "atomic_write"]
+__all__ = ["RunDirectory", "atomic_save", "atomic_write"]
 
 CONFIG, WEIGHTS, TRAINER_STATE, METRICS = (
     "config.json",
@@ -40,19 +41,33 @@ CONFIG, WEIGHTS, TRAINER_STATE, METRICS = (
 )
 
 
-def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` through a temporary file and :func:`os.replace`."""
+def atomic_save(path: str | os.PathLike, write: Callable[[str], None]) -> None:
+    """Call ``write(tmp)`` on a temporary name beside ``path``, then rename it into place.
+
+    A crash (even ``kill -9``) leaves either the old file or the new one, never a
+    torn one; a stray ``.NAME.*.tmp`` is all it can leave behind.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` atomically, synced to disk."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+
+    atomic_save(path, write)
 
 
 class RunDirectory:
@@ -131,14 +146,7 @@ class RunDirectory:
     # -- weights ----------------------------------------------------------------------------
     def save_weights(self, model: nn.Module, name: str = WEIGHTS) -> None:
         """safetensors.torch.save_model handles shared (tied) tensors."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.path)
-        os.close(fd)
-        try:
-            safetensors.torch.save_model(model, tmp)
-            os.replace(tmp, self.file(name))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_save(self.file(name), lambda tmp: safetensors.torch.save_model(model, tmp))
 
     def load_weights(
         self, model: nn.Module, *, name: str = WEIGHTS, device: str | torch.device = "cpu"
@@ -166,14 +174,7 @@ class RunDirectory:
         """Numpy arrays as safetensors (models that are not nn.Modules, e.g. n-grams)."""
         import safetensors.numpy
 
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.path)
-        os.close(fd)
-        try:
-            safetensors.numpy.save_file(arrays, tmp)
-            os.replace(tmp, self.file(name))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_save(self.file(name), lambda tmp: safetensors.numpy.save_file(arrays, tmp))
 
     def load_arrays(self, name: str = WEIGHTS) -> dict:
         import safetensors.numpy
@@ -188,15 +189,7 @@ class RunDirectory:
 
     # -- trainer state ----------------------------------------------------------------------
     def save_trainer_state(self, state: dict[str, Any]) -> None:
-        path = self.file(TRAINER_STATE)
-        fd, tmp = tempfile.mkstemp(prefix=f".{TRAINER_STATE}.", suffix=".tmp", dir=self.path)
-        os.close(fd)
-        try:
-            torch.save(state, tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_save(self.file(TRAINER_STATE), lambda tmp: torch.save(state, tmp))
 
     def has_trainer_state(self) -> bool:
         return self.file(TRAINER_STATE).is_file()
