@@ -7,6 +7,7 @@ knows nothing of it.
 
 from __future__ import annotations
 
+import difflib
 import os
 import time
 from dataclasses import fields
@@ -117,8 +118,6 @@ def split_options(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
         if value is None:
             continue
         if key not in owner:
-            import difflib
-
             close = difflib.get_close_matches(key, owner, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigError(f"unknown option {key!r}{hint}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import os
 import random
 import sys
 import time
@@ -119,8 +120,6 @@ def seed_everything(seed: int, *, deterministic: bool = False) -> None:
     random.seed(seed)
     torch.manual_seed(seed)
     if deterministic:
-        import os
-
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.benchmark = False
@@ -172,6 +171,7 @@ class Trainer:
         self.state: State = None  # carried recurrent state (truncated BPTT)
         self.lr_scale = 1.0  # "plateau" cuts
         self.best: float | None = None
+        self._best_weights: dict[str, Tensor] | None = None
         self.bad_evals = 0  # evaluations since the best (early stopping and plateau)
         self.last_metrics: dict[str, float] = {}
         self.stop_reason = ""
@@ -347,7 +347,7 @@ class Trainer:
         return bool(c.early_stopping and self.bad_evals >= c.early_stopping)
 
     def _restore_best(self) -> None:
-        weights = getattr(self, "_best_weights", None)
+        weights = self._best_weights
         if weights is None and self.run is not None and self.run.file("best.safetensors").exists():
             self.run.load_weights(self.model, name="best.safetensors", device=self.device)
         elif weights is not None:
