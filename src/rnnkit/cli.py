@@ -145,17 +145,25 @@ def train(task, config_file, out, resume, **options) -> None:
 # -- evaluate ------------------------------------------------------------------------------
 @cli.command()
 @click.argument("run_dir")
+@click.option(
+    "--protocol",
+    type=click.Choice(["carry", "fresh"]),
+    help="lm: carry the state through the text (default) or start each BPTT window fresh.",
+)
 @click.option("--data", help="Score this file instead of the run's validation split.")
-def evaluate(run_dir, data) -> None:
+def evaluate(run_dir, data, protocol) -> None:
     """Print one JSON object of metrics for RUN_DIR."""
     from rnnkit.data.readers import read_text
 
     predictor = rnnkit.load(run_dir)
-    if predictor.task != "lm" and data is not None:  # labelled files are read by the task
-        click.echo(_json(predictor.evaluate(data=data)))
+    if predictor.task != "lm":
+        if protocol is not None:
+            raise click.UsageError("--protocol is for language-model runs")
+        # labelled files are read by the task
+        click.echo(_json(predictor.evaluate(data=data) if data else predictor.evaluate()))
         return
     text = read_text(data) if data is not None else None
-    click.echo(_json(predictor.evaluate(text)))
+    click.echo(_json(predictor.evaluate(text, protocol=protocol or "carry")))
 
 
 # -- predict -------------------------------------------------------------------------------

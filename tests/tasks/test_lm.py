@@ -184,3 +184,30 @@ def test_other_tokenizers_train_and_round_trip_through_the_run(tokenizer, tmp_pa
     assert ("bits_per_char" in lm.evaluate(text)) == (tokenizer == "codepoint")
     out = loaded.generate("ALL:", max_new=5, temperature=0, seed=0)
     assert out.startswith("ALL:") and out == lm.generate("ALL:", max_new=5, temperature=0)
+
+
+def test_fresh_protocol_scores_every_window_from_a_zero_state(trained):
+    import torch.nn.functional as F
+
+    from rnnkit.tasks.lm import encode, evaluate_lm
+
+    lm, _, _ = trained
+    ids = encode(
+        "FIRST CITIZEN:\nBefore we proceed any further, hear me.\n", lm.tokenizer, lm.vocab
+    )
+    fresh = evaluate_lm(lm.model, ids, bptt=8, batch_size=1, protocol="fresh")
+    carry = evaluate_lm(lm.model, ids, bptt=8, batch_size=1, protocol="carry")
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, ids.numel() - 1, 8):
+            x = ids[start : start + 8][None]
+            y = ids[start + 1 : start + 9][None][:, : x.size(1)]
+            x = x[:, : y.size(1)]
+            logits, _ = lm.model(x)  # a zero state for every window
+            total += F.cross_entropy(logits[0], y[0], reduction="sum").item()
+            count += y.numel()
+    assert fresh["tokens"] == carry["tokens"] == count
+    assert fresh["loss"] == pytest.approx(total / count, rel=1e-6)
+    assert fresh["loss"] != pytest.approx(carry["loss"], rel=1e-6)
+    with pytest.raises(rnnkit.ConfigError, match="protocol must be one of"):
+        evaluate_lm(lm.model, ids, bptt=8, protocol="sliding")

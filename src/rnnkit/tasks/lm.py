@@ -30,7 +30,11 @@ from rnnkit.training.trainer import StepOutput
 __all__ = ["LanguageModelTask", "LanguageModelPredictor", "LMData", "evaluate_lm"]
 
 EVAL_BATCH_SIZE = 16
-CHAR_LEVEL = ("char", "codepoint")  # tokenizers whose loss per token is a loss per character
+CHAR_LEVEL = ("char", "codepoint")
+PROTOCOLS = (
+    "carry",
+    "fresh",
+)  # evaluation: state carried through the text, or reset per window  # tokenizers whose loss per token is a loss per character
 
 
 @dataclass
@@ -81,19 +85,30 @@ def evaluate_lm(
     batch_size: int = EVAL_BATCH_SIZE,
     max_batches: int | None = None,
     char_level: bool = False,
+    protocol: str = "carry",
 ) -> dict[str, float]:
-    """Mean next-token loss (nats) over a stream, the state carried through the text.
+    """Mean next-token loss (nats) over a stream.
 
     The text is cut into ``batch_size`` contiguous rows (see
-    :func:`~rnnkit.data.datasets.batchify`); each row is read from its start with
-    the state carried across BPTT windows, so every token but the first of each
-    row is scored with all its row's context.
+    :func:`~rnnkit.data.datasets.batchify`) read in windows of ``bptt`` tokens.
+    ``protocol="carry"`` carries the state across windows, so every token but the
+    first of each row is scored with all its row's context; ``protocol="fresh"``
+    starts every window from a zero state (the figure toolkits that evaluate
+    fixed-length windows report; higher, since each window starts blind).
     """
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+    carry = protocol == "carry"
     if isinstance(model, NGramLanguageModel):  # counts, not a network: score the stream at once
-        log_probs = model.lm.log_prob(ids.numpy())[1:]  # the first token has no history
+        if carry:
+            log_probs = model.lm.log_prob(ids.numpy())[1:]  # the first token has no history
+        else:
+            log_probs = np.concatenate(
+                [model.lm.log_prob(w.numpy())[1:] for w in ids.split(bptt + 1)]
+            )
         total, count = float(-log_probs.sum()), int(log_probs.size)
     else:
-        total, count = _stream_nll(model, ids, bptt, batch_size, max_batches)
+        total, count = _stream_nll(model, ids, bptt, batch_size, max_batches, carry)
     loss = total / max(count, 1)
     metrics = {"loss": loss, "perplexity": perplexity(loss)}
     if char_level:
@@ -102,7 +117,7 @@ def evaluate_lm(
     return metrics
 
 
-def _stream_nll(model, ids, bptt, batch_size, max_batches) -> tuple[float, int]:
+def _stream_nll(model, ids, bptt, batch_size, max_batches, carry=True) -> tuple[float, int]:
     batch_size = max(1, min(batch_size, ids.numel() // 2))
     stream = LMStream(ids, batch_size, bptt)
     device = module_device(model)
@@ -112,7 +127,7 @@ def _stream_nll(model, ids, bptt, batch_size, max_batches) -> tuple[float, int]:
     try:
         for i in range(len(stream) if max_batches is None else min(max_batches, len(stream))):
             x, y = (t.to(device) for t in stream[i])  # (N, L)
-            logits, state = model(x, state)  # (N, L, V)
+            logits, state = model(x, state if carry else None)  # (N, L, V)
             total += F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum").item()
             count += y.numel()
     finally:
@@ -360,9 +375,10 @@ class LanguageModelPredictor(Predictor):
         """The prompt followed by ``max_new`` sampled tokens (options as :meth:`stream`)."""
         return prompt + "".join(self.stream(prompt, max_new, **sampling))
 
-    def evaluate(self, text: str | None = None) -> dict[str, float]:
+    def evaluate(self, text: str | None = None, *, protocol: str = "carry") -> dict[str, float]:
         """Loss (nats/token), perplexity[, bits_per_char] and tokens on ``text``,
-        or on the run's validation split when ``text`` is None."""
+        or on the run's validation split when ``text`` is None; ``protocol`` as
+        :func:`evaluate_lm` ("carry" or "fresh")."""
         if text is None:
             _, text, _, _ = read_splits(self.config)
         ids = encode(text, self.tokenizer, self.vocab)
@@ -373,6 +389,7 @@ class LanguageModelPredictor(Predictor):
             ids,
             bptt=self.config.data.bptt,
             char_level=self.config.data.tokenizer in CHAR_LEVEL,
+            protocol=protocol,
         )
         return {"task": "lm", **metrics}
 
