@@ -137,7 +137,7 @@ def train(
     """Train a model for ``task`` and return its predictor.
 
     Args:
-        task: ``"lm"`` (more tasks to come).
+        task: a registered task name: ``"lm"`` or ``"classify"``.
         config: a :class:`RunConfig` or the path of a TOML file; ``options`` override it.
         out: the run directory (default ``runs/<task>-<timestamp>``).
         resume: a run directory to continue from its last checkpoint; only
