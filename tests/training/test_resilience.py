@@ -114,18 +114,14 @@ def test_ctrl_c_saves_the_current_step_and_exits_130_with_one_line(tmp_path):
     assert run.load_trainer_state()["step"] > seen
 
 
+def _train_tiny(out, **options):
+    """A model small enough to train in a fraction of a second on the tiny fixture."""
+    tiny = dict(hidden_size=8, embedding_dim=4, num_layers=1, batch_size=2, progress=False)
+    return rnnkit.train("lm", data=str(FIXTURES / "tiny.txt"), out=out, **{**tiny, **options})
+
+
 def test_a_pickle_in_place_of_the_weights_is_refused_and_runs_nothing(tmp_path):
-    lm = rnnkit.train(
-        "lm",
-        data=str(FIXTURES / "tiny.txt"),
-        out=tmp_path / "run",
-        max_steps=2,
-        hidden_size=8,
-        embedding_dim=4,
-        num_layers=1,
-        batch_size=2,
-        progress=False,
-    )
+    lm = _train_tiny(tmp_path / "run", max_steps=2)
     marker = tmp_path / "pwned"
 
     class Payload:
@@ -172,38 +168,14 @@ def test_init_from_loads_weights_with_a_fresh_optimiser(tmp_path):
 
 
 def test_training_draws_the_loss_curves(tmp_path):
-    lm = rnnkit.train(
-        "lm",
-        data=str(FIXTURES / "tiny.txt"),
-        out=tmp_path / "run",
-        max_steps=4,
-        eval_every=2,
-        hidden_size=8,
-        embedding_dim=4,
-        num_layers=1,
-        batch_size=2,
-        progress=False,
-    )
+    lm = _train_tiny(tmp_path / "run", max_steps=4, eval_every=2)
     png = lm.run.file("plots/loss.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
 
 
 def test_tensorboard_logs_scalars(tmp_path):
     pytest.importorskip("tensorboard")
-    lm = rnnkit.train(
-        "lm",
-        data=str(FIXTURES / "tiny.txt"),
-        out=tmp_path / "run",
-        max_steps=4,
-        eval_every=2,
-        log_every=1,
-        tensorboard=True,
-        hidden_size=8,
-        embedding_dim=4,
-        num_layers=1,
-        batch_size=2,
-        progress=False,
-    )
+    lm = _train_tiny(tmp_path / "run", max_steps=4, eval_every=2, log_every=1, tensorboard=True)
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     events = EventAccumulator(str(lm.run.file("tb"))).Reload()
