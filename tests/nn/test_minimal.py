@@ -1,4 +1,4 @@
-"""minGRU and minLSTM: the parallel scan equals the step-by-step recurrence."""
+"""minGRU and minLSTM: both whole-sequence scans equal the step-by-step recurrence."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.errors import ConfigError
 from rnnkit.nn import MinGRU, MinLSTM
-from rnnkit.nn.minimal import g, log_g, logcumsumexp, parallel_scan_log
+from rnnkit.nn.minimal import g, linear_recurrence, log_g, logcumsumexp, parallel_scan_log
 
 TOL = {"atol": 1e-5, "rtol": 1e-5}
 CLASSES = [MinGRU, MinLSTM]
+SCANS = ["log", "sequential"]
 
 
 def step_loop(module, x, state=None):
@@ -32,10 +33,11 @@ def step_loop(module, x, state=None):
     N=st.integers(1, 3),
     L=st.integers(1, 40),
     given_state=st.booleans(),
+    scan=st.sampled_from(SCANS),
     seed=st.integers(0, 2**16),
 )
-def test_parallel_scan_equals_step_loop_in_outputs_state_and_gradients(
-    cls, num_layers, N, L, given_state, seed
+def test_whole_sequence_scan_equals_step_loop_in_outputs_state_and_gradients(
+    cls, num_layers, N, L, given_state, scan, seed
 ):
     """Outputs and states agree to 1e-5 in float32; gradients are compared in float64.
 
@@ -44,7 +46,7 @@ def test_parallel_scan_equals_step_loop_in_outputs_state_and_gradients(
     the float64 comparison shows.)
     """
     torch.manual_seed(seed)
-    m = cls(3, 4, num_layers)
+    m = cls(3, 4, num_layers, scan=scan)
     x = torch.randn(L, N, 3) * 2
     state = torch.randn(num_layers, N, 4) if given_state else None
     out, h_n = m(x, state)
@@ -107,10 +109,31 @@ def test_parallel_scan_solves_the_linear_recurrence_with_any_initial_state():
     torch.testing.assert_close(got, torch.stack(want, 1))
 
 
-@pytest.mark.parametrize("cls", CLASSES)
-def test_scan_gradcheck_in_float64(cls):
+def test_linear_recurrence_solves_the_recurrence_and_passes_gradcheck():
     torch.manual_seed(0)
-    m = cls(2, 3).double()
+    a = torch.rand(2, 9, 3, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(2, 9, 3, dtype=torch.float64, requires_grad=True)  # any sign
+    h0 = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+    h, want = h0, []
+    for t in range(9):
+        h = a[:, t] * h + b[:, t]
+        want.append(h)
+    torch.testing.assert_close(linear_recurrence(a, b, h0), torch.stack(want, 1))
+    assert torch.autograd.gradcheck(linear_recurrence, (a, b, h0))
+    zeros = linear_recurrence(a, b, None)
+    torch.testing.assert_close(zeros, linear_recurrence(a, b, torch.zeros_like(h0)))
+
+
+def test_unknown_scan_is_rejected_by_name():
+    with pytest.raises(ConfigError, match="scan must be one of auto, log, sequential"):
+        MinGRU(2, 3, scan="fast")
+
+
+@pytest.mark.parametrize("scan", SCANS)
+@pytest.mark.parametrize("cls", CLASSES)
+def test_scan_gradcheck_in_float64(cls, scan):
+    torch.manual_seed(0)
+    m = cls(2, 3, scan=scan).double()
     m.scan_chunk = 3  # exercise the state carried between chunks
     x = torch.randn(7, 2, 2, dtype=torch.float64, requires_grad=True)
     h0 = torch.randn(1, 2, 3, dtype=torch.float64, requires_grad=True)

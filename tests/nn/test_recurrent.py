@@ -355,3 +355,31 @@ def test_wrong_state_shape_raises_config_error_with_the_shapes():
     m = GRU(3, 4, 2)
     with pytest.raises(ConfigError, match=r"\(2, 5, 4\)"):
         m(torch.randn(6, 5, 3), torch.zeros(1, 5, 4))
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("kind", ["rnn_tanh", "rnn_relu", "lstm", "gru"])
+def test_single_step_through_cell_kernels_matches_torch_nn(kind, bias, batch_first, monkeypatch):
+    """L = 1 (generation) takes the cell-kernel path; outputs, states and grads equal torch's."""
+    from rnnkit.nn import _stack
+
+    mode = "LSTM" if kind == "lstm" else "GRU" if kind == "gru" else kind.upper()
+    calls = []
+    cell = _stack._CELL_FUNCS[mode]
+    monkeypatch.setitem(_stack._CELL_FUNCS, mode, lambda *a: calls.append(1) or cell(*a))
+    ours, ref = make_pair(
+        kind, "torch", input_size=3, hidden_size=4, num_layers=3, bias=bias, batch_first=batch_first
+    )
+    x = torch.randn((2, 1, 3) if batch_first else (1, 2, 3))
+    state = [torch.randn(3, 2, 4)] + ([torch.randn(3, 2, 4)] if kind == "lstm" else [])
+    for initial in (state, None):
+        got, got_grads = run_and_grad(ours, x, initial, batch_first=batch_first)
+        want, want_grads = run_and_grad(ref, x, initial, batch_first=batch_first)
+        for g, w in zip(got, want):
+            torch.testing.assert_close(g, w, **TOL)
+        for name in want_grads:
+            torch.testing.assert_close(got_grads[name], want_grads[name], **TOL, msg=name)
+        ours.zero_grad()
+        ref.zero_grad()
+    assert len(calls) == 2 * 3  # two runs of three layers went through the cells

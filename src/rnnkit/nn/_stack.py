@@ -31,6 +31,13 @@ __all__: list[str] = []
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 _VF_FUNCS = {"RNN_TANH": "rnn_tanh", "RNN_RELU": "rnn_relu", "LSTM": "lstm", "GRU": "gru"}
+# One step through torch's cell kernels (what torch.nn.LSTMCell and friends call).
+_CELL_FUNCS = {
+    "RNN_TANH": torch.rnn_tanh_cell,
+    "RNN_RELU": torch.rnn_relu_cell,
+    "LSTM": torch.lstm_cell,
+    "GRU": torch.gru_cell,
+}
 
 
 class RecurrentBase(nn.Module):
@@ -258,6 +265,9 @@ class RecurrentBase(nn.Module):
         self, data: Tensor, batch_sizes: Tensor | None, h0: Tensor, c0: Tensor | None
     ) -> tuple[Tensor, Tensor, Tensor | None]:
         """torch's fused kernels on our parameters; layer by layer for variational dropout."""
+        steps = data.shape[1 if self.batch_first else 0] if batch_sizes is None else 0
+        if steps == 1 and not self.bidirectional and not self.proj_size and data.is_cpu:
+            return self._one_step(data, h0, c0)
         fn = getattr(_VF, _VF_FUNCS[self.mode])
         weights = [getattr(self, n) for n in self._flat_weights_names]
         locked = (
@@ -287,6 +297,31 @@ class RecurrentBase(nn.Module):
             hs.append(h)
             cs.append(c)
         return x, torch.cat(hs), (None if c0 is None else torch.cat(cs))
+
+    def _one_step(
+        self, data: Tensor, h0: Tensor, c0: Tensor | None
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """A single time step (generation) through torch's cell kernels, layer by layer.
+
+        On CPU the fused sequence kernel costs several times more per call than the
+        cells when L = 1; the result is the same (tested against torch.nn).
+        """
+        x = data.reshape(data.shape[0] * data.shape[1], -1)  # (N, H_in): L = 1 in either layout
+        cell = _CELL_FUNCS[self.mode]
+        hs, cs = [], []
+        for layer in range(self.num_layers):
+            if layer > 0:  # one step: locked and ordinary dropout are the same
+                x = F.dropout(x, self.dropout, self.training)
+            w = self._layer_weights(layer, 0)
+            weights = (w.weight_ih, w.weight_hh, w.bias_ih, w.bias_hh)
+            if c0 is None:
+                x = cell(x, h0[layer], *weights)  # (N, H)
+            else:
+                x, c = cell(x, (h0[layer], c0[layer]), *weights)  # (N, H) each
+                cs.append(c)
+            hs.append(x)
+        out = x.unsqueeze(1 if self.batch_first else 0)  # (N, 1, H) or (1, N, H)
+        return out, torch.stack(hs), (torch.stack(cs) if cs else None)
 
     def _vf_call(self, fn, x, batch_sizes, h0, c0, weights, num_layers, dropout):  # noqa: ANN001
         hx = (h0, c0) if c0 is not None else h0

@@ -36,8 +36,9 @@ def make_recurrent(
     Args:
         cell: "rnn" (tanh), "lstm", "gru", "mingru" or "minlstm".
         layer_norm: only for "lstm" and "gru".
-        backend: "auto", "torch" or "scratch"; "mingru" and "minlstm" have one
-            implementation (the parallel scan) and accept "auto" or "scratch".
+        backend: "auto", "torch" or "scratch"; "mingru" and "minlstm" have no torch
+            kernel and accept "auto" or "scratch" (their ``scan`` is "auto": the
+            log-space parallel scan on accelerators, the sequential recurrence on CPU).
     """
     check_choice("cell", cell, CELLS)
     check_choice("backend", backend, BACKENDS)
