@@ -159,3 +159,25 @@ def test_sentencepiece_unigram_and_errors(fixtures):
         SentencePieceTokenizer(model_type="wordpiece")
     with pytest.raises(CheckpointError, match="cannot be loaded"):
         tokenizer_from_dict({"name": "sentencepiece", "model": "bm90IGEgbW9kZWw="})
+
+
+STREAM_TEXT = st.text(
+    st.characters(exclude_characters="\u2581", exclude_categories=["Cs"]), max_size=80
+)
+
+
+@given(text=STREAM_TEXT, context=st.integers(1, 4))
+@FEW
+def test_streamed_pieces_join_to_the_whole_detokenized_text(sentencepiece, text, context):
+    """One piece per token (plus a last one when a character is cut), and no text lost."""
+    for tok in (CharTokenizer(), ByteTokenizer(), WordTokenizer(), sentencepiece):
+        tokens = tok.tokenize(text)
+        pieces = list(tok.detokenize_stream(iter(tokens), context=context))
+        assert "".join(pieces) == tok.detokenize(tokens), type(tok).__name__
+        assert len(tokens) <= len(pieces) <= len(tokens) + 1
+
+
+def test_a_multibyte_character_is_held_until_its_last_byte():
+    tokens = ByteTokenizer().tokenize("a한")  # "a" and three bytes
+    assert list(ByteTokenizer().detokenize_stream(tokens)) == ["a", "", "", "한"]
+    assert list(ByteTokenizer().detokenize_stream(tokens[:3])) == ["a", "", "", "\ufffd"]

@@ -1,4 +1,5 @@
 import math
+import time
 
 import torch
 import torch.nn.functional as F
@@ -92,6 +93,37 @@ def test_time_budget_stops_training():
     )
     trainer.fit()
     assert 0 < trainer.step < 10_000 * len(_Program().stream)
+
+
+class _SlowEval(_Program):
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds, self.evaluations = seconds, 0
+
+    def evaluate(self, model, max_batches=None):
+        self.evaluations += 1
+        time.sleep(self.seconds)
+        return super().evaluate(model, max_batches)
+
+
+def test_training_time_and_so_the_budget_leave_evaluations_out():
+    torch.manual_seed(0)
+    program = _SlowEval(0.3)
+    records = []
+    trainer = Trainer(
+        _TinyLM(),
+        _config(max_steps=6, eval_every=2),
+        program,
+        progress=False,
+        callbacks=[lambda event, _, record: event == "evaluate" and records.append(record)],
+    )
+    start = time.perf_counter()
+    trainer.fit()
+    wall = time.perf_counter() - start
+    assert program.evaluations == 3  # after steps 2 and 4, and the final one
+    assert wall > 0.9
+    # from step 2 to the end: four tiny steps, not also the two 0.3 s evaluations
+    assert records[-1]["elapsed"] - records[0]["elapsed"] < 0.3
 
 
 def test_cosine_schedule_warms_up_then_decays_to_a_tenth():

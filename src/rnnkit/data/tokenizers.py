@@ -31,7 +31,7 @@ import functools
 import importlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -110,6 +110,34 @@ class Tokenizer:
 
     def detokenize(self, tokens: Sequence[str]) -> str:
         raise NotImplementedError
+
+    def detokenize_stream(self, tokens: Iterable[str], context: int = 8) -> Iterator[str]:
+        """Yield the text of ``tokens`` piece by piece, one piece per token, as they arrive.
+
+        Each piece costs O(1): only a window of the last ``context`` to ``2 * context``
+        tokens is detokenised, which is enough for the joiners (spaces between words,
+        sentencepiece's word starts). The pieces join to ``detokenize(tokens)`` for
+        every tokenizer whose text of a sequence starts with the text of its prefix
+        (all but the Korean one, whose morphemes may merge). Text ending inside a
+        multi-byte character is held back (an empty piece) until the character ends,
+        or to one last piece when the stream ends inside it.
+        """
+        window: list[str] = []
+        text, shown = "", 0  # detokenize(window) and how much of it was yielded
+        for token in tokens:
+            window.append(token)
+            text = self.detokenize(window)
+            if text.endswith("\ufffd"):  # maybe an incomplete UTF-8 character
+                yield ""
+                continue
+            yield text[shown:]
+            shown = len(text)
+            if len(window) > 2 * context:
+                window = window[-context:]
+                text = self.detokenize(window)
+                shown = len(text)
+        if len(text) > shown:  # the stream ended inside a character
+            yield text[shown:]
 
     def fit(self, texts: Iterable[str]) -> Tokenizer:
         """Learn what the tokenizer needs from a corpus; returns self. A no-op here."""

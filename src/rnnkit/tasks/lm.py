@@ -354,9 +354,7 @@ class LanguageModelPredictor(Predictor):
         ``temperature`` 0 is greedy; ``top_k`` and ``top_p`` restrict the
         candidates; the same ``seed`` gives the same text.
         """
-        tokens: list[str] = []
-        shown = ""
-        for token_id in stream_generate(
+        ids = stream_generate(
             self.model,
             self._prompt_ids(prompt),
             max_new,
@@ -365,11 +363,8 @@ class LanguageModelPredictor(Predictor):
             top_p=top_p,
             seed=seed,
             suppress_ids=[self.vocab.stoi[t] for t in self.vocab.specials],
-        ):
-            tokens.append(self.vocab.itos[token_id])
-            text = self.tokenizer.detokenize(tokens)
-            yield text[len(shown) :]
-            shown = text
+        )
+        yield from self.tokenizer.detokenize_stream(self.vocab.itos[i] for i in ids)
 
     def generate(self, prompt: str = "", max_new: int = 200, **sampling) -> str:
         """The prompt followed by ``max_new`` sampled tokens (options as :meth:`stream`)."""

@@ -449,14 +449,18 @@ class Trainer:
                         self.stop_reason = "max_steps" if at_max_steps else "time_budget"
                         break
                     if self.step % c.eval_every == 0:
+                        paused = time.perf_counter()
                         metrics = self.evaluate(c.eval_max_batches, elapsed, train_loss)
+                        start += time.perf_counter() - paused  # the budget counts training only
                         if self.progress:
                             bar.write(_summary(self.step, train_loss, metrics), file=sys.stderr)
                         if all_agree(self._track_best(metrics), self.dist):
                             done, self.stop_reason = True, "early_stopping"
                             break
                     if self.step % c.checkpoint_every == 0:
+                        paused = time.perf_counter()
                         self.save_checkpoint(elapsed)
+                        start += time.perf_counter() - paused
                 if not done:
                     self.epoch += 1
                     self.position = 0
