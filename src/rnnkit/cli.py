@@ -20,7 +20,7 @@ from rnnkit.errors import RnnkitError
 
 __all__ = ["main", "cli"]
 
-TASK_NAMES = ("lm", "classify")
+TASK_NAMES = ("lm", "classify", "tag", "forecast", "seq2seq")
 
 
 def _json(data) -> str:
@@ -69,7 +69,9 @@ def _training_options(f):
         click.option("--backend", type=click.Choice(["auto", "torch", "scratch"])),
         click.option(
             "--tokenizer",
-            type=click.Choice(["char", "byte", "codepoint", "word", "sentencepiece", "korean"]),
+            type=click.Choice(
+                ["char", "byte", "codepoint", "word", "regex", "sentencepiece", "korean"]
+            ),
         ),
         click.option("--text-column", help="classify: text column of a TSV/CSV (name or 0-based)."),
         click.option("--label-column", help="classify: label column (name or 0-based)."),
@@ -88,6 +90,98 @@ def _training_options(f):
             type=click.Choice(["balanced"]),
             help="classify: weight the loss by n / (K * n_k) for imbalanced labels.",
         ),
+        click.option(
+            "--format",
+            type=click.Choice(["conll", "conllu"]),
+            help="tag: data file format (default: by extension, .conllu is CoNLL-U).",
+        ),
+        click.option(
+            "--tag-column", help="tag: CoNLL tag column (number, -1: last) or CoNLL-U upos/xpos."
+        ),
+        click.option(
+            "--scheme",
+            type=click.Choice(["auto", "BIO", "BIOES", "IO", "none"]),
+            help="tag: the tags spell spans (BIO, BIOES, IO; checked) or not (none: POS).",
+        ),
+        click.option("--crf/--no-crf", default=None, help="tag: CRF head, or softmax per token."),
+        click.option(
+            "--char-embed", "char_embedding_dim", type=int, help="tag: character embedding size."
+        ),
+        click.option(
+            "--char-hidden",
+            "char_hidden_size",
+            type=int,
+            help="tag: character BiLSTM size per direction (0: no character encoder).",
+        ),
+        click.option(
+            "--word-dropout", type=float, help="tag: replace training words by <unk> (0-1)."
+        ),
+        click.option("--vectors", help="tag: word2vec/GloVe text file for the word embedding."),
+        click.option(
+            "--bucket/--no-bucket", default=None, help="tag: length-bucketed batches (default on)."
+        ),
+        click.option(
+            "--series",
+            type=click.Choice(["msft", "taylor"]),
+            help="forecast: embedded series when --data is not given (default msft).",
+        ),
+        click.option("--features", help="forecast: input columns, e.g. Open,High,Low,Close."),
+        click.option("--target", help="forecast: the column to predict (default: last feature)."),
+        click.option(
+            "--date-column", help="forecast: dates column (default: one named Date...; 'none')."
+        ),
+        click.option("--lookback", type=int, help="forecast: L, rows one window reads."),
+        click.option("--horizon", type=int, help="forecast: T_out, rows predicted after it."),
+        click.option(
+            "--strategy",
+            type=click.Choice(["direct", "recursive"]),
+            help="forecast: one head for all T_out steps, or one step rolled forward.",
+        ),
+        click.option(
+            "--scaler",
+            type=click.Choice(["standard", "minmax", "none"]),
+            help="forecast: scaling fit on the training rows only.",
+        ),
+        click.option(
+            "--transform",
+            type=click.Choice(["levels", "returns", "diff"]),
+            help="forecast: model the levels, the returns or the differences.",
+        ),
+        click.option(
+            "--window-norm",
+            type=click.Choice(["last", "last_scale", "none"]),
+            help="forecast: subtract each window's last row (default for levels).",
+        ),
+        click.option(
+            "--highway/--no-highway",
+            default=None,
+            help="forecast: add a linear map from the window to the outputs (default on).",
+        ),
+        click.option(
+            "--patch", type=int, help="forecast: rows per recurrent step (default lookback/14)."
+        ),
+        click.option("--season", type=int, help="forecast: rows per season (seasonal naive)."),
+        click.option("--valid-fraction", type=float, help="forecast: share of valid rows."),
+        click.option("--test-fraction", type=float, help="forecast: share of test rows (last)."),
+        click.option(
+            "--target-tokenizer",
+            type=click.Choice(["char", "byte", "codepoint", "word", "sentencepiece", "korean"]),
+            help="seq2seq: the target side's tokenizer (default: as --tokenizer).",
+        ),
+        click.option(
+            "--attention",
+            type=click.Choice(["none", "additive", "dot", "general"]),
+            help="seq2seq: the decoder's attention over the source (none: final states only).",
+        ),
+        click.option(
+            "--teacher-forcing",
+            type=float,
+            help="seq2seq: probability of feeding the true previous token in training (0-1).",
+        ),
+        click.option("--beam", type=int, help="seq2seq: beam width of predict/evaluate (1 greedy)."),
+        click.option(
+            "--max-target-length", type=int, help="seq2seq: decoding stops after this many tokens."
+        ),
         click.option("--bptt", type=int, help="Truncated BPTT length (tokens)."),
         click.option("--batch-size", type=int),
         click.option("--lr", type=float, help="Peak learning rate."),
@@ -103,7 +197,11 @@ def _training_options(f):
         click.option("--grad-accumulation", type=int, help="Batches per optimiser step."),
         click.option("--epochs", type=int),
         click.option("--max-steps", type=int),
-        click.option("--time-budget", type=float, help="Stop after this many seconds of training."),
+        click.option(
+            "--time-budget",
+            type=float,
+            help="Stop after this many seconds of training (evaluations not counted).",
+        ),
         click.option("--eval-every", type=int, help="Validate every N steps."),
         click.option("--checkpoint-every", type=int, help="Checkpoint every N steps."),
         click.option("--metric", help="Validation metric for early stopping and best weights."),
@@ -131,7 +229,16 @@ def _training_options(f):
     return f
 
 
-@cli.command()
+FORECAST_WINDOW = """\b
+forecast, one sample (--lookback 4 --horizon 2; Open, High, Low, Close -> Close):
+  row     t-3   t-2   t-1    t   | t+1   t+2
+  x      [OHLC  OHLC  OHLC  OHLC]|
+  y                              | [ C     C ]
+         <----- lookback 4 ----->|<- horizon 2 ->
+"""
+
+
+@cli.command(epilog=FORECAST_WINDOW)
 @click.argument("task", type=click.Choice(TASK_NAMES), metavar="TASK")
 @_training_options
 def train(task, config_file, out, resume, **options) -> None:
@@ -151,14 +258,22 @@ def train(task, config_file, out, resume, **options) -> None:
     help="lm: carry the state through the text (default) or start each BPTT window fresh.",
 )
 @click.option("--data", help="Score this file instead of the run's validation split.")
-def evaluate(run_dir, data, protocol) -> None:
+@click.option(
+    "--beam", type=click.IntRange(min=1), help="seq2seq: beam width (default: the run's)."
+)
+def evaluate(run_dir, data, protocol, beam) -> None:
     """Print one JSON object of metrics for RUN_DIR."""
     from rnnkit.data.readers import read_text
 
     predictor = rnnkit.load(run_dir)
+    if beam is not None and predictor.task != "seq2seq":
+        raise click.UsageError("--beam is for seq2seq runs")
     if predictor.task != "lm":
         if protocol is not None:
             raise click.UsageError("--protocol is for language-model runs")
+        if predictor.task == "seq2seq":
+            click.echo(_json(predictor.evaluate(data=data, beam=beam)))
+            return
         # labelled files are read by the task
         click.echo(_json(predictor.evaluate(data=data) if data else predictor.evaluate()))
         return
@@ -170,9 +285,17 @@ def evaluate(run_dir, data, protocol) -> None:
 @cli.command()
 @click.argument("run_dir")
 @click.argument("inputs", nargs=-1, metavar="[INPUT ...]")
-@click.option("--data", help="A file of inputs, one per line (blank lines skipped).")
+@click.option(
+    "--data",
+    help="A file of inputs, one per line (blank lines skipped); forecast: a CSV of recent rows.",
+)
 @click.option("--top-k", default=1, show_default=True, type=click.IntRange(min=1))
-def predict(run_dir, inputs, data, top_k) -> None:
+@click.option(
+    "--beam",
+    type=click.IntRange(min=1),
+    help="seq2seq: beam width (default: the run's, 1 = greedy); prints input and output.",
+)
+def predict(run_dir, inputs, data, top_k, beam) -> None:
     """Print one JSON line per INPUT (and per line of --data) with its prediction."""
     from rnnkit.data.readers import read_text
 
@@ -180,12 +303,25 @@ def predict(run_dir, inputs, data, top_k) -> None:
     if not hasattr(predictor, "predict"):
         hint = "; use generate" if predictor.task == "lm" else ""
         raise click.UsageError(f"{run_dir} is a {predictor.task!r} run, which cannot predict{hint}")
+    if predictor.task == "forecast":  # the inputs are CSV files of recent rows
+        files = [*inputs, *([data] if data is not None else [])]
+        if not files:
+            raise click.UsageError("give the recent rows as a CSV file: --data recent.csv")
+        for result in predictor.predict(files):
+            click.echo(_json(result))
+        return
     texts = list(inputs)
     if data is not None:
         texts += [line.strip() for line in read_text(data).splitlines() if line.strip()]
     if not texts:
         raise click.UsageError("give the inputs as arguments or in a file with --data")
-    for result in predictor.predict(texts, top_k=top_k):
+    if predictor.task == "seq2seq":
+        results = predictor.predict(texts, beam=beam)
+    elif beam is not None:
+        raise click.UsageError("--beam is for seq2seq runs")
+    else:
+        results = predictor.predict(texts, top_k=top_k)
+    for result in results:
         click.echo(_json(result))
 
 

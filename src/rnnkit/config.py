@@ -68,6 +68,24 @@ class ModelConfig:
     pooling: str = "last"  # classify: last | max | mean | attention
     vocab_size: int = 0  # written by the task from the data
     num_classes: int = 0  # classify: written by the task from the data
+    attention: str = "general"  # seq2seq: none | additive | dot | general
+    beam: int = 1  # seq2seq: beam width of predict and evaluate (1: greedy)
+    max_target_length: int = 0  # seq2seq: decoding guard in tokens; 0: from the training targets
+    target_vocab_size: int = 0  # seq2seq: written by the task from the data
+    # forecast: "direct" (one head for all T_out steps) or "recursive" (one step, rolled)
+    strategy: str = "direct"
+    # forecast: "last" | "last_scale" | "none"; None: "last" for levels, "none" for changes
+    window_norm: str | None = None
+    # forecast: add a linear map from the window to the outputs (LSTNet's highway)
+    highway: bool = False
+    patch: int | None = None  # forecast: rows per recurrent step; None: ceil(lookback / 14)
+    num_features: int = 0  # forecast: written by the task from the data
+    # tag: a CRF head (Viterbi decoding) instead of a softmax per token
+    crf: bool = False
+    char_embedding_dim: int = 25  # tag: character embedding of the word-spelling BiLSTM
+    char_hidden_size: int = 25  # tag: its size per direction; 0: no character encoder
+    word_dropout: float = 0.0  # tag: replace a training word by <unk> with this probability
+    char_vocab_size: int = 0  # tag: written by the task from the data
 
     def validate(self) -> None:
         _choice("model.kind", self.kind, ("rnn", "window", "ngram"))
@@ -76,10 +94,26 @@ class ModelConfig:
         _choice("model.cell", self.cell, CELLS)
         _choice("model.backend", self.backend, ("auto", "torch", "scratch"))
         _choice("model.pooling", self.pooling, ("last", "max", "mean", "attention"))
+        _choice("model.attention", self.attention, ("none", "additive", "dot", "general"))
+        _positive("model.beam", self.beam)
+        if self.max_target_length < 0:
+            raise ConfigError(f"model.max_target_length must be >= 0, got {self.max_target_length}")
+        _choice("model.strategy", self.strategy, ("direct", "recursive"))
+        if self.window_norm is not None:
+            _choice("model.window_norm", self.window_norm, ("last", "last_scale", "none"))
+        if self.patch is not None:
+            _positive("model.patch", self.patch)
         for name in ("num_layers", "hidden_size", "embedding_dim"):
             _positive(f"model.{name}", getattr(self, name))
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"model.dropout must be in [0, 1), got {self.dropout}")
+        _positive("model.char_embedding_dim", self.char_embedding_dim)
+        if not isinstance(self.char_hidden_size, int) or self.char_hidden_size < 0:
+            raise ConfigError(
+                f"model.char_hidden_size must be >= 0 (0: off), got {self.char_hidden_size!r}"
+            )
+        if not 0.0 <= self.word_dropout < 1.0:
+            raise ConfigError(f"model.word_dropout must be in [0, 1), got {self.word_dropout}")
 
 
 @dataclass
@@ -98,6 +132,24 @@ class DataConfig:
     label_column: int | str | None = None  # classify: None: 1
     header: bool | None = None  # classify: None: yes when a column is given by name
     class_weights: str | None = None  # classify: None or "balanced" (n / (K * n_k))
+    target_tokenizer: str | None = None  # seq2seq: the target side's; None: as `tokenizer`
+    # forecast: a numeric CSV (data) or an embedded series: "msft" (default) or "taylor"
+    series: str | None = None
+    features: str | list | None = None  # forecast: "Open,High,Low,Close"; None: all columns
+    target: str | None = None  # forecast: the column predicted; None: the last feature
+    date_column: str | None = None  # forecast: None: a column named Date/date/...; "none": no dates
+    lookback: int = 24  # forecast: L, rows a window looks back
+    horizon: int = 1  # forecast: T_out, rows predicted after the window
+    scaler: str = "standard"  # forecast: standard | minmax | none, fit on the train rows only
+    transform: str = "levels"  # forecast: levels | returns | diff
+    season: int | None = None  # forecast: rows per season; None: from the dates (1 without)
+    valid_fraction: float = 0.15  # forecast: the last rows before the test rows
+    test_fraction: float = 0.15  # forecast: the last rows of the series
+    format: str | None = None  # tag: "conll" or "conllu"; None: by the file extension
+    tag_column: int | str | None = None  # tag: CoNLL column (-1: last) or CoNLL-U upos | xpos
+    scheme: str = "auto"  # tag: BIO | BIOES | IO | none; auto: from the training tags
+    vectors: str | None = None  # tag: word2vec/GloVe text file that initialises the embedding
+    bucket: bool = True  # tag: length-bucketed batches; False: plain shuffled batches
 
     def validate(self) -> None:
         if self.class_weights is not None:
@@ -105,6 +157,25 @@ class DataConfig:
         _positive("data.bptt", self.bptt)
         _positive("data.batch_size", self.batch_size)
         _positive("data.min_freq", self.min_freq)
+        if self.series is not None:
+            _choice("data.series", self.series, ("msft", "taylor"))
+        _positive("data.lookback", self.lookback)
+        _positive("data.horizon", self.horizon)
+        _choice("data.scaler", self.scaler, ("standard", "minmax", "none"))
+        _choice("data.transform", self.transform, ("levels", "returns", "diff"))
+        if self.season is not None:
+            _positive("data.season", self.season)
+        if self.format is not None:
+            _choice("data.format", self.format, ("conll", "conllu"))
+        _choice("data.scheme", self.scheme, ("auto", "BIO", "BIOES", "IO", "none"))
+        for name in ("valid_fraction", "test_fraction"):
+            if not 0.0 < getattr(self, name) < 1.0:
+                raise ConfigError(f"data.{name} must be in (0, 1), got {getattr(self, name)}")
+        if self.valid_fraction + self.test_fraction >= 0.9:
+            raise ConfigError(
+                f"data.valid_fraction + data.test_fraction must leave at least 10% for "
+                f"training, got {self.valid_fraction} + {self.test_fraction}"
+            )
 
 
 @dataclass
@@ -124,7 +195,7 @@ class TrainConfig:
     grad_accumulation: int = 1  # batches per optimiser step
     epochs: int | None = None
     max_steps: int | None = None
-    time_budget: float | None = None  # seconds
+    time_budget: float | None = None  # seconds of training (evaluations and checkpoints excluded)
     eval_every: int = 500
     eval_max_batches: int | None = 50  # periodic validation on a slice; the final one is full
     metric: str = "loss"  # validation metric for early stopping, best weights and plateau
@@ -138,6 +209,7 @@ class TrainConfig:
     deterministic: bool = False
     tensorboard: bool = False  # TensorBoard logs in RUN_DIR/tb (the `tb` extra)
     init_from: str | None = None  # a run directory whose weights start this run
+    teacher_forcing: float = 1.0  # seq2seq: probability of feeding the true previous token
 
     def validate(self) -> None:
         _choice("train.optimizer", self.optimizer, ("adam", "adamw", "sgd"))
@@ -160,6 +232,8 @@ class TrainConfig:
             _positive(f"train.{name}", getattr(self, name))
         if self.warmup_steps < 0:
             raise ConfigError(f"train.warmup_steps must be >= 0, got {self.warmup_steps}")
+        if not 0.0 <= self.teacher_forcing <= 1.0:
+            raise ConfigError(f"train.teacher_forcing must be in [0, 1], got {self.teacher_forcing}")
         for name in ("gamma", "min_lr_ratio"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ConfigError(f"train.{name} must be in (0, 1], got {getattr(self, name)}")
@@ -185,6 +259,68 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
             "lr": 3e-3,
             "eval_every": 100,
             "metric": "macro_f1",
+            "keep_best": True,
+        },
+    },
+    "tag": {
+        "model": {
+            "cell": "lstm",
+            "bidirectional": True,
+            "num_layers": 1,
+            "hidden_size": 128,
+            "embedding_dim": 64,
+            "dropout": 0.5,
+            "crf": True,
+            "char_embedding_dim": 25,
+            "char_hidden_size": 25,
+            "word_dropout": 0.05,
+        },
+        "data": {"batch_size": 32, "tokenizer": "regex"},
+        "train": {
+            "epochs": 30,
+            "lr": 1e-2,
+            "eval_every": 200,
+            "metric": "f1",
+            "early_stopping": 5,
+            "keep_best": True,
+        },
+    },
+    "seq2seq": {
+        "model": {
+            "cell": "gru",
+            "bidirectional": True,
+            "num_layers": 1,
+            "hidden_size": 256,
+            "embedding_dim": 64,
+            "dropout": 0.0,
+            "attention": "general",
+        },
+        "data": {"batch_size": 64},
+        "train": {
+            "epochs": 10,
+            "lr": 3e-3,
+            "warmup_steps": 100,
+            "eval_every": 500,
+            "eval_max_batches": 4,  # 512 held-out lines decoded greedily per evaluation
+            "metric": "char_accuracy",
+            "keep_best": True,
+        },
+    },
+    "forecast": {
+        "model": {
+            "cell": "gru",
+            "num_layers": 1,
+            "hidden_size": 64,
+            "dropout": 0.0,
+            "highway": True,
+        },
+        "data": {"batch_size": 64},
+        "train": {
+            "epochs": 20,
+            "lr": 3e-3,
+            "warmup_steps": 0,
+            "eval_every": 100,
+            "metric": "mse",  # in the data's units, on the valid windows
             "keep_best": True,
         },
     },

@@ -95,3 +95,175 @@ def classification_report(
         "n": len(y_true),
         "per_class": dict(zip(label_names, per_class)),
     }
+
+
+# -- sequence to sequence ------------------------------------------------------------------
+__all__ += [
+    "edit_distance",
+    "char_accuracy",
+    "exact_match",
+    "bleu",
+    "chrf",
+    "seq2seq_report",
+]
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: the fewest insertions, deletions and substitutions of
+    single characters (or items of two sequences) that turn ``a`` into ``b``.
+
+    Computed with Myers' bit-parallel algorithm in Hyyrö's form (one pass over
+    ``b``, the columns of the dynamic-programming table held as bits of Python
+    integers), so a pair of lines costs O(len(b)) integer operations.
+    """
+    if not a:
+        return len(b)
+    if not b:
+        return len(a)
+    m = len(a)
+    full = (1 << m) - 1
+    last = 1 << (m - 1)
+    peq: dict = {}
+    for i, item in enumerate(a):
+        peq[item] = peq.get(item, 0) | (1 << i)
+    pv, mv, score = full, 0, m  # vertical +1 / -1 deltas of the current column
+    for item in b:
+        eq = peq.get(item, 0)
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = mv | ~(xh | pv)  # horizontal +1 deltas
+        mh = pv & xh  # horizontal -1 deltas
+        if ph & last:
+            score += 1
+        elif mh & last:
+            score -= 1
+        ph = ((ph << 1) | 1) & full  # the top row grows by one each column
+        mh = (mh << 1) & full
+        pv = (mh | ~(xv | ph)) & full
+        mv = ph & xv
+    return score
+
+
+def _check_pairs(hypotheses: Sequence[str], references: Sequence[str]) -> None:
+    if isinstance(hypotheses, str) or isinstance(references, str):
+        raise ConfigError("hypotheses and references must be lists of strings, got a string")
+    if len(hypotheses) != len(references):
+        raise ConfigError(f"{len(hypotheses)} hypotheses but {len(references)} references")
+
+
+def char_accuracy(hypotheses: Sequence[str], references: Sequence[str]) -> float:
+    """1 - CER: one minus the summed edit distances over the summed reference lengths.
+
+    Below 0 when the outputs need more edits than the references have characters
+    (much longer outputs); 1.0 for no reference character and no output character.
+    """
+    _check_pairs(hypotheses, references)
+    total = sum(len(r) for r in references)
+    errors = sum(edit_distance(h, r) for h, r in zip(hypotheses, references))
+    if total == 0:
+        return 1.0 if errors == 0 else 0.0
+    return 1.0 - errors / total
+
+
+def exact_match(hypotheses: Sequence[str], references: Sequence[str]) -> float:
+    """Share of outputs equal to their reference, character for character (0.0 for none)."""
+    _check_pairs(hypotheses, references)
+    if not references:
+        return 0.0
+    return sum(h == r for h, r in zip(hypotheses, references)) / len(references)
+
+
+def _sacrebleu():
+    try:
+        import sacrebleu
+    except ImportError:
+        raise ConfigError(
+            "BLEU and chrF need sacrebleu: pip install 'rnnkit[seq2seq]' (or sacrebleu)"
+        ) from None
+    return sacrebleu
+
+
+def bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
+    """Corpus BLEU (0-100) by sacrebleu with its defaults (13a tokenization, 4-grams).
+
+    Raises:
+        ConfigError: sacrebleu is not installed (the ``seq2seq`` extra).
+    """
+    _check_pairs(hypotheses, references)
+    return float(_sacrebleu().corpus_bleu(list(hypotheses), [list(references)]).score)
+
+
+def chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
+    """Corpus chrF (0-100, character 6-grams, beta 2) by sacrebleu.
+
+    Raises:
+        ConfigError: sacrebleu is not installed (the ``seq2seq`` extra).
+    """
+    _check_pairs(hypotheses, references)
+    return float(_sacrebleu().corpus_chrf(list(hypotheses), [list(references)]).score)
+
+
+def seq2seq_report(
+    hypotheses: Sequence[str], references: Sequence[str], *, corpus_scores: bool = True
+) -> dict:
+    """``{"char_accuracy", "exact_match", "bleu", "chrf", "n"}``; without
+    ``corpus_scores`` (BLEU and chrF, which need sacrebleu) the first two and n."""
+    report = {
+        "char_accuracy": char_accuracy(hypotheses, references),
+        "exact_match": exact_match(hypotheses, references),
+    }
+    if corpus_scores:
+        report["bleu"] = bleu(hypotheses, references)
+        report["chrf"] = chrf(hypotheses, references)
+    report["n"] = len(references)
+    return report
+
+
+# -- forecasting ---------------------------------------------------------------------------
+__all__ += ["mse", "mae", "rmse", "mape", "forecast_report"]
+
+
+def _errors(y_true, y_pred):
+    import numpy as np
+
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    if y_true.shape != y_pred.shape:
+        raise ConfigError(f"y_true has shape {y_true.shape} but y_pred {y_pred.shape}")
+    return y_true, y_pred - y_true
+
+
+def mse(y_true, y_pred) -> float:
+    """Mean squared error over every value (any shape), in the data's units squared."""
+    _, error = _errors(y_true, y_pred)
+    return float((error**2).mean()) if error.size else math.nan
+
+
+def mae(y_true, y_pred) -> float:
+    """Mean absolute error, in the data's units."""
+    _, error = _errors(y_true, y_pred)
+    return float(abs(error).mean()) if error.size else math.nan
+
+
+def rmse(y_true, y_pred) -> float:
+    """Root mean squared error, in the data's units."""
+    return math.sqrt(mse(y_true, y_pred))
+
+
+def mape(y_true, y_pred) -> float:
+    """Mean absolute percentage error, 100 * mean(|error| / |y_true|), in percent, over
+    the values with y_true != 0 (NaN when there is none)."""
+    y_true, error = _errors(y_true, y_pred)
+    keep = y_true != 0
+    return float(100.0 * (abs(error[keep]) / abs(y_true[keep])).mean()) if keep.any() else math.nan
+
+
+def forecast_report(y_true, y_pred) -> dict:
+    """``{"mse", "mae", "rmse", "mape", "n"}``; n counts the windows (rows of y_true)."""
+    return {
+        "mse": mse(y_true, y_pred),
+        "mae": mae(y_true, y_pred),
+        "rmse": rmse(y_true, y_pred),
+        "mape": mape(y_true, y_pred),
+        "n": len(y_true),
+    }

@@ -94,3 +94,90 @@ def plot_confusion_matrix(
                     color = "white" if v > 0.5 else "black"
                     ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color=color)
     return _save(fig, path)
+
+
+__all__ += ["plot_forecast"]
+
+
+def plot_forecast(
+    actual: Sequence[float],
+    predicted: Sequence[float],
+    persistence: Sequence[float] | None,
+    path: str | os.PathLike,
+    *,
+    dates: Sequence[str] | None = None,
+    title: str = "",
+    ylabel: str = "",
+) -> Path:
+    """Actual values against the model's forecasts (and the persistence forecast, a
+    dashed line) over a test span; x is the dates (ISO text) when given, else the step.
+    """
+    n = len(actual)
+    if len(predicted) != n or (persistence is not None and len(persistence) != n):
+        raise ConfigError("actual, predicted and persistence must have the same length")
+    if dates is not None and len(dates) != n:
+        raise ConfigError(f"{len(dates)} dates for {n} values")
+    x: Sequence = range(n)
+    if dates is not None:
+        from datetime import datetime
+
+        try:
+            x = [datetime.fromisoformat(d) for d in dates]
+        except ValueError:
+            x = range(n)
+    fig = _figure(9.0, 4.0)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(x, actual, label="actual", color="black", linewidth=1.0)
+    ax.plot(x, predicted, label="model", color="tab:blue", linewidth=1.0)
+    if persistence is not None:
+        ax.plot(x, persistence, label="persistence", color="tab:orange", linewidth=0.8,
+                linestyle="--")
+    if dates is not None and not isinstance(x, range):
+        fig.autofmt_xdate()
+    ax.set_xlabel("date" if dates is not None else "step")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or "forecast")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+__all__ += ["plot_attention"]
+
+
+def plot_attention(
+    weights: Sequence[Sequence[float]],
+    source_tokens: Sequence[str],
+    output_tokens: Sequence[str],
+    path: str | os.PathLike,
+    title: str = "",
+) -> Path:
+    """A heat map of attention weights: one row per output token, one column per
+    source token (darker: more weight), as in Bahdanau et al. (2015), figure 3.
+
+    ``weights[t][s]`` is the weight of source token ``s`` when output token ``t``
+    was produced (each row sums to 1). Spaces are shown as ``␣``.
+    """
+    rows = [[float(v) for v in row] for row in weights]
+    T, S = len(output_tokens), len(source_tokens)
+    if len(rows) != T or any(len(row) != S for row in rows):
+        raise ConfigError(
+            f"weights must be {T} x {S} for {T} output and {S} source tokens, "
+            f"got {len(rows)} rows of {sorted({len(r) for r in rows})} columns"
+        )
+
+    def shown(token: str) -> str:
+        return token.replace(" ", "␣").replace("\n", "\\n")
+
+    fig = _figure(min(16.0, max(3.0, 0.22 * S + 1.5)), min(16.0, max(3.0, 0.22 * T + 1.0)))
+    ax = fig.add_subplot(1, 1, 1)
+    image = ax.imshow(rows or [[0.0]], vmin=0.0, vmax=1.0, cmap="Greys", aspect="auto")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="attention weight")
+    ax.set_xticks(range(S))
+    ax.set_yticks(range(T))
+    ax.set_xticklabels([shown(t) for t in source_tokens], fontsize=7)
+    ax.set_yticklabels([shown(t) for t in output_tokens], fontsize=7)
+    ax.set_xlabel("source")
+    ax.set_ylabel("output")
+    ax.set_title(title or "attention", fontsize=9)
+    return _save(fig, path)

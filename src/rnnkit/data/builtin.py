@@ -32,7 +32,7 @@ from rnnkit.errors import ConfigError
 
 __all__ = ["NAMES", "load", "shakespeare_text"]
 
-NAMES = ("shakespeare", "names")
+NAMES = ("shakespeare", "names", "hihello", "charseq", "long_sentence", "msft", "taylor", "ner")
 SPLITS = (None, "train", "valid")
 VALID_FRACTION = 0.1
 
@@ -50,10 +50,32 @@ def load(name: str, split: str | None = None):
         split: None for the whole text, ``"train"`` or ``"valid"`` for the fixed split.
 
     ``"names"`` gives ``[(surname, country), ...]`` instead of text, with a
-    ``"test"`` split too (see :mod:`rnnkit.data.names`).
+    ``"test"`` split too (see :mod:`rnnkit.data.names`). The lecture toys
+    ``"hihello"``, ``"charseq"`` and ``"long_sentence"`` are one string each, no
+    split (see :mod:`rnnkit.data.toys`). The series ``"msft"`` and ``"taylor"`` are
+    :class:`~rnnkit.data.readers.NumericTable` objects, no split (see
+    :mod:`rnnkit.data.series`; the forecast task splits them in time).
+    ``"ner"`` gives synthetic :class:`~rnnkit.data.conll.TaggedSentence` s with
+    ``"train"``, ``"valid"`` and ``"test"`` splits (see :mod:`rnnkit.data.synthetic_ner`).
     """
     if name not in NAMES:
         raise ConfigError(f"unknown embedded dataset {name!r}; choose one of {', '.join(NAMES)}")
+    if name in ("hihello", "charseq", "long_sentence"):  # the lecture toys: one string each
+        from rnnkit.data.toys import load_toy
+
+        if split is not None:
+            raise ConfigError(f"the lecture toy {name!r} has no splits, got split={split!r}")
+        return load_toy(name)
+    if name in ("msft", "taylor"):  # forecasting series, read from pmdarima's data files
+        from rnnkit.data.series import load_series
+
+        if split is not None:
+            raise ConfigError(f"the series {name!r} has no fixed splits, got split={split!r}")
+        return load_series(name)
+    if name == "ner":  # synthetic tagged sentences (tag): train / valid / test
+        from rnnkit.data.synthetic_ner import load_ner
+
+        return load_ner(split)
     if name == "names":
         from rnnkit.data.names import load_names
 

@@ -1,0 +1,221 @@
+"""Forecasting beside its baselines; prints one JSON object.
+
+For each setting the default forecaster (a GRU reading patches of the window,
+normalised by its last row, plus a linear highway from the window to the
+outputs) is trained under a time budget, picked on the valid split, and scored
+on the test split (the last 15% of the rows, after the scaler was fit on the
+first 70%) beside persistence, seasonal naive and a ridge regression on the same
+test windows, all in the data's units:
+
+- ``msft-lecture``: daily MSFT Open, High, Low, Close -> next Close, lookback 4,
+  horizon 1 (the lecture's setting);
+- ``msft-h5``: the same, lookback 32, horizon 5 (a trading week);
+- ``taylor-h24`` and ``taylor-h48``: half-hourly electricity demand, lookback 336
+  (a week: the ridge and the model both see last week's same half hour), horizons
+  24 (12 hours) and 48 (a day), season 48.
+
+Each CSV given on the command line is scored with ``--lookback``/``--horizon``
+(default 24/1), its columns chosen by ``--features``/``--target`` (default: every
+column, the last as target). The ``verdict`` says plainly whether anything
+beats persistence on the daily stock closes, and whether the model beats
+persistence and ridge at horizon >= 24 on the seasonal series. A plain table of
+the same figures (MSE of the model and each baseline, yes/no verdicts, training
+seconds) goes to stderr; the JSON (with the command) to stdout.
+
+    python benchmarks/bench_forecast.py [--time-budget 300] [--only taylor-h24] [CSV ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+import rnnkit
+from rnnkit.training.trainer import resolve_device
+
+SETTINGS = {
+    "msft-lecture": {"series": "msft", "lookback": 4, "horizon": 1},
+    "msft-h5": {"series": "msft", "lookback": 32, "horizon": 5},
+    "taylor-h24": {"series": "taylor", "lookback": 336, "horizon": 24},
+    "taylor-h48": {"series": "taylor", "lookback": 336, "horizon": 48},
+}
+KEYS = ("mse", "mae", "rmse", "mape")
+CLEAR_GAIN = 0.01  # a lower MSE than persistence by less than 1% of it is called noise
+
+
+def _run(name: str, options: dict, out: Path) -> dict:
+    start = time.perf_counter()
+    model = rnnkit.train("forecast", out=out, progress=False, **options)
+    seconds = time.perf_counter() - start
+    scores = model.evaluate()
+    baselines = scores["baselines"]
+    best = min(baselines, key=lambda k: baselines[k]["mse"])
+    cfg = model.config
+    return {
+        "setting": name,
+        "data": scores["data"],
+        "target": scores["target"],
+        "lookback": cfg.data.lookback,
+        "horizon": scores["horizon"],
+        "season": scores["season"],
+        "n_test_windows": scores["n"],
+        "model": {
+            **{k: scores[k] for k in KEYS},
+            "cell": cfg.model.cell,
+            "hidden_size": cfg.model.hidden_size,
+            "window_norm": cfg.model.window_norm,
+            "highway": cfg.model.highway,
+            "patch": cfg.model.patch,
+            "strategy": cfg.model.strategy,
+            "train_seconds": round(seconds, 1),
+            "steps": model.run.read_metrics()[-1]["step"],
+        },
+        "baselines": {k: {m: v[m] for m in KEYS} for k, v in baselines.items()},
+        "model_mse_over": {k: scores["mse"] / v["mse"] for k, v in baselines.items()},
+        "best_baseline": best,
+        "beats_persistence": scores["mse"] < baselines["persistence"]["mse"],
+        "beats_seasonal_naive": scores["mse"] < baselines["seasonal_naive"]["mse"],
+        "beats_ridge": scores["mse"] < baselines["ridge"]["mse"],
+        "beats_all_baselines": all(scores["mse"] < v["mse"] for v in baselines.values()),
+    }
+
+
+def _verdict(runs: list[dict]) -> dict:
+    """Plain sentences: does anything beat persistence on the stock closes; does the
+    model beat persistence and ridge at horizon >= 24 on the seasonal series."""
+    out = {}
+    stock = [r for r in runs if r["setting"].startswith("msft")]
+    if stock:
+        gains = {}  # who beats persistence, and by what share of its MSE
+        for r in stock:
+            persistence = r["baselines"]["persistence"]["mse"]
+            mses = {"the model": r["model"]["mse"]}
+            mses.update({k: r["baselines"][k]["mse"] for k in ("seasonal_naive", "ridge")})
+            for who, mse in mses.items():
+                if mse < persistence:
+                    gains[f"{who} ({r['setting']})"] = 1.0 - mse / persistence
+        clear = {k: g for k, g in gains.items() if g >= CLEAR_GAIN}
+        listed = ", ".join(f"{k} by {100 * g:.2f}%" for k, g in gains.items())
+        if clear:
+            out["daily_stock_closes"] = "beats persistence on test MSE: " + listed
+        elif gains:
+            out["daily_stock_closes"] = (
+                f"nothing beats persistence by a clear margin ({100 * CLEAR_GAIN:.0f}% of its "
+                f"MSE) on the daily MSFT closes; lower by a hair, within noise: {listed}"
+            )
+        else:
+            out["daily_stock_closes"] = (
+                "nothing beats persistence on the daily MSFT closes: neither the model nor "
+                "ridge nor seasonal naive has a lower test MSE"
+            )
+    seasonal = [r for r in runs if r["setting"].startswith("taylor") and r["horizon"] >= 24]
+    for r in seasonal:
+        missed = [k for k in ("persistence", "ridge") if not r[f"beats_{k}"]]
+        out[r["setting"]] = (
+            "the model beats persistence and ridge on test MSE"
+            if not missed
+            else "the model does NOT beat " + " or ".join(missed) + " on test MSE"
+        )
+    return out
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _table(runs: list[dict]) -> str:
+    """The runs as a plain text table: test MSE of the model and each baseline."""
+    head = (
+        f"{'setting':<16} {'L':>4} {'T_out':>5} {'model':>12} {'persistence':>12} "
+        f"{'seas. naive':>12} {'ridge':>12}  beats persistence  beats ridge  train s"
+    )
+    lines = [head, "-" * len(head)]
+    for r in runs:
+        b = r["baselines"]
+        lines.append(
+            f"{r['setting'][:16]:<16} {r['lookback']:>4} {r['horizon']:>5} "
+            f"{r['model']['mse']:>12.5g} {b['persistence']['mse']:>12.5g} "
+            f"{b['seasonal_naive']['mse']:>12.5g} {b['ridge']['mse']:>12.5g}  "
+            f"{_yes(r['beats_persistence']):<17}  {_yes(r['beats_ridge']):<11}  "
+            f"{r['model']['train_seconds']:>7}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("csv", nargs="*", help="extra numeric CSV files to score")
+    parser.add_argument("--time-budget", type=float, default=300.0, help="seconds per setting")
+    parser.add_argument("--only", action="append", choices=sorted(SETTINGS), help="settings")
+    parser.add_argument("--no-embedded", action="store_true", help="score the CSV files only")
+    parser.add_argument("--cell", default=None, help="override the cell (default: gru)")
+    parser.add_argument("--hidden", type=int, default=None, help="override the hidden size")
+    parser.add_argument("--window-norm", default=None, choices=["last", "last_scale", "none"])
+    parser.add_argument(
+        "--highway", action=argparse.BooleanOptionalAction, default=None, help="default: on"
+    )
+    parser.add_argument("--patch", type=int, default=None, help="rows per recurrent step")
+    parser.add_argument("--features", default=None, help="CSV files: input columns")
+    parser.add_argument("--target", default=None, help="CSV files: the column to predict")
+    parser.add_argument("--lookback", type=int, default=24, help="CSV files: lookback")
+    parser.add_argument("--horizon", type=int, default=1, help="CSV files: horizon")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    common = {
+        "time_budget": args.time_budget,
+        "epochs": 1000,  # the time budget is the limit
+        "device": args.device,
+        "seed": args.seed,
+    }
+    for key, value in (("cell", args.cell), ("hidden_size", args.hidden)):
+        if value is not None:
+            common[key] = value
+    for key in ("window_norm", "highway", "patch"):
+        if getattr(args, key) is not None:
+            common[key] = getattr(args, key)
+    jobs = []
+    if not args.no_embedded:
+        jobs += [(name, SETTINGS[name]) for name in (args.only or SETTINGS)]
+    for path in args.csv:
+        options = {"data": str(Path(path).resolve()), "lookback": args.lookback}
+        options["horizon"] = args.horizon
+        for key in ("features", "target"):
+            if getattr(args, key) is not None:
+                options[key] = getattr(args, key)
+        jobs.append((os.path.basename(path), options))
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, options in jobs:
+            print(f"bench_forecast: {name} ...", file=sys.stderr)
+            runs.append(_run(name, {**common, **options}, Path(tmp) / name))
+    print(_table(runs), file=sys.stderr)
+    print(
+        json.dumps(
+            {
+                "benchmark": "forecast",
+                "command": " ".join(["python", "benchmarks/bench_forecast.py", *sys.argv[1:]])
+                if argv is None
+                else " ".join(["bench_forecast", *argv]),
+                "device": str(resolve_device(args.device)),
+                "torch": torch.__version__,
+                "threads": torch.get_num_threads(),
+                "time_budget_per_setting": args.time_budget,
+                "runs": runs,
+                "verdict": _verdict(runs),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Sequence tagging beside its two baselines; prints one JSON object.
+
+For each data set, in the same run: the default ``tag`` model (a BiLSTM-CRF over
+words and their characters, the task's defaults; best epoch chosen on the valid
+split), a most-frequent-tag baseline, and a linear-chain CRF over hand-made word
+features (sklearn-crfsuite, L-BFGS), all scored on the same test sentences with
+the same metrics (token accuracy; entity-level precision, recall and F1 where the
+tags are BIO/BIOES/IO spans, conlleval's counting) and the training seconds of each.
+
+Data sets: the embedded synthetic ``ner`` corpus (train / valid / test), then each
+PATH given: a CoNLL or CoNLL-U file (sentences ``i % 10 == 8`` are valid,
+``i % 10 == 9`` test, the rest train) or ``TRAIN,VALID,TEST`` (three files, e.g.
+CoNLL-2003's ``eng.train,eng.testa,eng.testb`` or a UD treebank's
+``train.conllu,dev.conllu,test.conllu``).
+
+    python benchmarks/bench_tag.py [--time-budget 600] [--tag-column upos] [PATH ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+import rnnkit
+from rnnkit.baselines.tagging import FeatureCRF, MostFrequentTag
+from rnnkit.config import RunConfig
+from rnnkit.data import builtin
+from rnnkit.span_metrics import SPAN_SCHEMES, tagging_report
+from rnnkit.tasks.tag import detect_scheme, read_tagged
+
+KEYS = ("accuracy", "precision", "recall", "f1")
+
+
+def _write(path: Path, sentences) -> str:
+    """A two-column CoNLL file; a space inside a token (some UD treebanks) becomes ``_``."""
+    lines = []
+    for s in sentences:
+        lines += [f"{token.replace(' ', '_')} {tag}" for token, tag in zip(s.tokens, s.tags)]
+        lines.append("")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def _baseline(cls, train, test, scheme) -> dict:
+    start = time.perf_counter()
+    model = cls().fit([s.tokens for s in train], [s.tags for s in train])
+    seconds = time.perf_counter() - start
+    report = tagging_report([s.tags for s in test], model.predict([s.tokens for s in test]), scheme)
+    return {**{k: report[k] for k in KEYS}, "train_seconds": round(seconds, 1)}
+
+
+def _compare(name, train, valid, test, options, out: Path) -> dict:
+    out.mkdir(parents=True)
+    scheme = detect_scheme(train)
+    start = time.perf_counter()
+    tagger = rnnkit.train(
+        "tag",
+        data=_write(out / "train.conll", train),
+        valid=_write(out / "valid.conll", valid),
+        out=out / "run",
+        progress=False,
+        **options,
+    )
+    seconds = time.perf_counter() - start
+    model = tagger.evaluate(test)
+    last = tagger.run.read_metrics()[-1]
+    result = {
+        "data": name,
+        "scheme": scheme,
+        "n_train": len(train),
+        "n_test": len(test),
+        "test_tokens": model["n"],
+        "model": {
+            **{k: model[k] for k in KEYS},
+            "per_type": {k: round(v["f1"], 4) for k, v in model["per_type"].items()},
+            "train_seconds": round(seconds, 1),
+            "steps": last["step"],
+            "epochs": last["epoch"],
+        },
+        "baseline_most_frequent_tag": _baseline(MostFrequentTag, train, test, scheme),
+        "baseline_feature_crf": _baseline(FeatureCRF, train, test, scheme),
+    }
+    key = "f1" if scheme in SPAN_SCHEMES else "accuracy"
+    result["beats_baselines"] = all(
+        result["model"][key] > result[b][key]
+        for b in ("baseline_most_frequent_tag", "baseline_feature_crf")
+    )
+    return result
+
+
+def _splits(path: str, config: RunConfig):
+    parts = path.split(",")
+    if len(parts) == 3:
+        return tuple(list(read_tagged(p, config)) for p in parts)
+    if len(parts) != 1:
+        raise SystemExit(f"bench_tag.py: give one file or TRAIN,VALID,TEST, got {path!r}")
+    sentences = list(read_tagged(path, config))
+    if len(sentences) < 10:
+        raise SystemExit(f"bench_tag.py: {path} has {len(sentences)} sentences; need >= 10")
+    train = [s for i, s in enumerate(sentences) if i % 10 < 8]
+    return train, sentences[8::10], sentences[9::10]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", help="CoNLL/CoNLL-U files, or TRAIN,VALID,TEST")
+    parser.add_argument("--time-budget", type=float, default=600.0, help="seconds per model")
+    parser.add_argument("--epochs", type=int, help="training epochs (default: the task's)")
+    parser.add_argument("--format", choices=["conll", "conllu"], help="default: by extension")
+    parser.add_argument("--tag-column", help="CoNLL column number, or CoNLL-U upos/xpos")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, auto")
+    parser.add_argument("--no-embedded", action="store_true", help="skip the embedded corpus")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    options = {"time_budget": args.time_budget, "seed": 0, "device": args.device}
+    if args.epochs is not None:
+        options["epochs"] = args.epochs
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.no_embedded:
+            splits = (builtin.load("ner", s) for s in ("train", "valid", "test"))
+            results.append(_compare("ner (synthetic)", *splits, options, Path(tmp) / "ner"))
+        for i, path in enumerate(args.paths):
+            config = RunConfig(task="tag")
+            config.data.format = args.format
+            config.data.tag_column = args.tag_column
+            train, valid, test = _splits(path, config)
+            results.append(_compare(path, train, valid, test, options, Path(tmp) / f"d{i}"))
+    json.dump(
+        {
+            "benchmark": "tag",
+            "device": args.device,
+            "threads": args.threads,
+            "time_budget_per_model": args.time_budget,
+            "results": results,
+        },
+        sys.stdout,
+        indent=2,
+    )
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""The lecture toys: strings small enough that an RNN learns them by heart.
+
+``hihello``
+    Lab 11-1: the input ``hihell`` predicts ``ihello``, one character ahead.
+``charseq``
+    Lab 11-2: ``if you want you``, the same next-character task on a longer string.
+``long_sentence``
+    Lab 11-3: a sentence (after Saint-Exupery) too long for one sequence, cut
+    into sliding windows of ``seq_length`` characters.
+
+Each toy is next-character prediction: the input is the text without its last
+character, the target the text without its first. :func:`sliding_windows` cuts
+a long text the way Lab 11-3 does, each window shifted by one character::
+
+    text:    i f   y o u   w a n ...
+    x[0]    [i f _ y o]              y[0]  [f _ y o u]
+    x[1]      [f _ y o u]            y[1]    [_ y o u _]
+    x[2]        [_ y o u _]          y[2]      [y o u _ w]
+"""
+
+from __future__ import annotations
+
+from rnnkit.errors import ConfigError
+
+__all__ = ["TOYS", "load_toy", "next_char_pair", "sliding_windows"]
+
+TOYS: dict[str, str] = {
+    "hihello": "hihello",
+    "charseq": "if you want you",
+    "long_sentence": (
+        "if you want to build a ship, don't drum up people together to collect wood"
+        " and don't assign them tasks and work, but rather teach them to long for the"
+        " endless immensity of the sea."
+    ),
+}
+
+
+def load_toy(name: str) -> str:
+    """The text of the toy ``name`` (one of :data:`TOYS`)."""
+    if name not in TOYS:
+        raise ConfigError(f"unknown lecture toy {name!r}; choose one of {', '.join(TOYS)}")
+    return TOYS[name]
+
+
+def next_char_pair(text: str) -> tuple[str, str]:
+    """``(text[:-1], text[1:])``: each character's target is the next one."""
+    if len(text) < 2:
+        raise ConfigError(f"next-character prediction needs >= 2 characters, got {text!r}")
+    return text[:-1], text[1:]
+
+
+def sliding_windows(text: str, seq_length: int) -> list[tuple[str, str]]:
+    """Windows ``(text[i : i + seq_length], text[i + 1 : i + seq_length + 1])`` for
+    every start ``i``, as drawn in the module docstring."""
+    if isinstance(seq_length, bool) or not isinstance(seq_length, int) or seq_length < 1:
+        raise ConfigError(f"seq_length must be a positive integer, got {seq_length!r}")
+    if len(text) <= seq_length:
+        raise ConfigError(
+            f"a text of {len(text)} characters has no window of {seq_length} plus a target"
+        )
+    return [
+        (text[i : i + seq_length], text[i + 1 : i + seq_length + 1])
+        for i in range(len(text) - seq_length)
+    ]

@@ -1,0 +1,258 @@
+"""The data side of forecasting: read the series, resolve its columns, transform and
+scale it, cut the windows of each split, and turn the model's output back into levels.
+
+See :mod:`rnnkit.tasks.forecast` for the task and :mod:`rnnkit.data.timeseries` for
+the window layout (lookback | horizon).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from rnnkit.baselines.forecasting import RidgeWindow
+from rnnkit.config import RunConfig
+from rnnkit.data._lines import Issues, delimiter_for, iter_rows
+from rnnkit.data.readers import NumericTable, read_numeric_csv
+from rnnkit.data.scaling import Scaler, make_scaler
+from rnnkit.data.series import SERIES, load_series
+from rnnkit.data.timeseries import (
+    infer_season,
+    split_origins,
+    to_levels,
+    transform_levels,
+    window_index,
+)
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.models.forecaster import Forecaster
+
+__all__ = [
+    "DATE_NAMES",
+    "EVAL_BATCH_SIZE",
+    "ForecastData",
+    "read_header",
+    "resolve_date_column",
+    "read_series",
+    "input_columns",
+    "prepare_series",
+    "baseline_context",
+    "target_values",
+    "fit_ridge",
+    "forecast_levels",
+    "training_windows",
+    "clean_report",
+]
+
+EVAL_BATCH_SIZE = 1024
+#: column names taken as the date column when ``date_column`` is None
+DATE_NAMES = (
+    "Date",
+    "date",
+    "DATE",
+    "Datetime",
+    "datetime",
+    "Timestamp",
+    "timestamp",
+    "Time",
+    "time",
+)
+
+
+# -- reading -------------------------------------------------------------------------------
+def read_header(path: str | os.PathLike) -> list[str]:
+    rows = iter_rows(path, Issues(path, False), delimiter=delimiter_for(path, None), quoting=True)
+    for _, fields in rows:
+        return [f.strip() for f in fields]
+    raise DataError(path, None, "a header row naming the columns", "an empty file")
+
+
+def _split_names(value) -> list[str] | None:
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",")] if isinstance(value, str) else list(value)
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise ConfigError(
+            f"features must be column names (e.g. 'Open,High,Low,Close'), got {value!r}"
+        )
+    return names
+
+
+def resolve_date_column(config_value: str | None, header: Sequence[str]) -> str | None:
+    if config_value == "none":
+        return None
+    if config_value is not None:
+        return config_value  # the reader names the file when it is missing
+    return next((h for h in DATE_NAMES if h in header), None)
+
+
+def read_series(config: RunConfig) -> NumericTable:
+    """The run's whole series (every column a model or baseline reads, the target
+    included), resolving ``features``, ``target``, ``date_column`` and ``season`` of
+    ``config`` in place on first use."""
+    d = config.data
+    if d.data is not None and d.series is not None:
+        raise ConfigError("give a data file (--data) or an embedded series (--series), not both")
+    if d.data is None:
+        name = d.series or "msft"
+        info = SERIES[name]
+        table = load_series(name)
+        d.series = name
+        features = _split_names(d.features) or list(info.features)
+        d.target = d.target or info.target
+        d.date_column = d.date_column or "Date"
+        d.season = d.season or info.season
+    else:
+        header = read_header(d.data)
+        date_column = resolve_date_column(d.date_column, header)
+        features = _split_names(d.features) or [h for h in header if h != date_column]
+        d.target = d.target or features[-1]
+        columns = features + ([d.target] if d.target not in features else [])
+        table = read_numeric_csv(d.data, columns, date_column=date_column)
+        d.date_column = date_column or "none"
+        d.season = d.season or infer_season(table.dates)
+    d.features = features
+    for name in [*features, d.target]:
+        table.column(name)  # names the file when a column is missing
+    return table
+
+
+def input_columns(config: RunConfig) -> list[str]:
+    """The model's input columns: the features, then the target if it is not one of them."""
+    features = list(config.data.features)
+    return features + ([config.data.target] if config.data.target not in features else [])
+
+
+# -- the prepared series ---------------------------------------------------------------------
+@dataclass
+class ForecastData:
+    """A series ready for windows: its levels, the model's view of it, and the split."""
+
+    levels: np.ndarray  # (T, C) the input columns in the data's units
+    scaled: np.ndarray  # (T, C) transformed and scaled: what the model reads
+    columns: list[str]
+    target_index: int
+    scaler: Scaler | None
+    dates: list[str] | None
+    lines: list[int]
+    source: str
+    train: np.ndarray | None = None  # window origins (last input row) of each split
+    valid: np.ndarray | None = None
+    test: np.ndarray | None = None
+    ridge: RidgeWindow | None = None
+
+
+def _model_view(levels, config: RunConfig, scaler: Scaler | None, table, fit_rows=None):
+    d = config.data
+    changes = transform_levels(levels, d.transform, source=table.source, lines=table.lines)
+    off = 0 if d.transform == "levels" else 1
+    if scaler is not None and fit_rows is not None:
+        scaler.fit(changes[off:fit_rows])
+    scaled = scaler.transform(changes) if scaler is not None else changes.copy()
+    scaled[:off] = 0.0
+    return scaled
+
+
+def prepare_series(
+    table: NumericTable, config: RunConfig, scaler: Scaler | None = None, *, split: bool
+) -> ForecastData:
+    """Levels -> transform -> scaler (fit on the training rows when ``split`` and no
+    ``scaler`` is given) and, with ``split``, the window origins of each split."""
+    d = config.data
+    columns = input_columns(config)
+    levels = np.stack([table.column(c) for c in columns], axis=1)  # (T, C)
+    source = table.source or "<data>"
+    data = ForecastData(
+        levels, levels, columns, columns.index(d.target), scaler, table.dates, table.lines, source
+    )
+    fit_rows = None
+    if split:
+        data.train, data.valid, data.test, fit_rows = split_origins(
+            len(levels),
+            d.lookback,
+            d.horizon,
+            transform=d.transform,
+            valid_fraction=d.valid_fraction,
+            test_fraction=d.test_fraction,
+            source=source,
+            lines=table.lines,
+        )
+        if scaler is None and d.scaler != "none":
+            data.scaler = make_scaler(d.scaler)
+        else:
+            fit_rows = None
+    data.scaled = _model_view(levels, config, data.scaler, table, fit_rows)
+    return data
+
+
+def baseline_context(data: ForecastData, origins: np.ndarray, rows: int) -> np.ndarray:
+    return data.levels[window_index(origins, rows)]  # (N, rows, C)
+
+
+def target_values(data: ForecastData, origins: np.ndarray, horizon: int) -> np.ndarray:
+    steps = origins[:, None] + np.arange(1, horizon + 1)[None, :]
+    return data.levels[steps, data.target_index]  # (N, T_out)
+
+
+def fit_ridge(data: ForecastData, config: RunConfig) -> RidgeWindow:
+    """The ridge baseline on the training windows, its penalty picked on the valid ones."""
+    L, h = config.data.lookback, config.data.horizon
+    ridge = RidgeWindow(lookback=L, target=data.target_index)
+    return ridge.fit(
+        baseline_context(data, data.train, L),
+        target_values(data, data.train, h),
+        baseline_context(data, data.valid, L),
+        target_values(data, data.valid, h),
+    )
+
+
+@torch.no_grad()
+def forecast_levels(
+    model: Forecaster, data: ForecastData, origins: np.ndarray, config: RunConfig
+) -> np.ndarray:
+    """The model's forecasts from each origin, in the data's units: (N, T_out)."""
+    d = config.data
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        for start in range(0, len(origins), EVAL_BATCH_SIZE):
+            chunk = origins[start : start + EVAL_BATCH_SIZE]
+            x = torch.from_numpy(data.scaled[window_index(chunk, d.lookback)]).float()  # (n, L, C)
+            y = model.forecast(x.to(device), d.horizon).float().cpu().double()  # (n, T_out, F_out)
+            column = data.target_index if model.num_outputs > 1 else 0
+            out.append(y[:, :, column].numpy())
+    finally:
+        model.train(was_training)
+    values = np.concatenate(out) if out else np.empty((0, d.horizon))  # (N, T_out)
+    if data.scaler is not None:
+        values = data.scaler.inverse_transform(values[..., None], columns=[data.target_index])[
+            ..., 0
+        ]
+    return to_levels(values, data.levels[origins, data.target_index], d.transform)
+
+
+def training_windows(
+    data: ForecastData, origins: np.ndarray, config: RunConfig
+) -> tuple[Tensor, Tensor]:
+    """(x (N, L, C), y) scaled: y (N, T_out, 1) direct, (N, 1, C) recursive."""
+    L, h = config.data.lookback, config.data.horizon
+    x = data.scaled[window_index(origins, L)]  # (N, L, C)
+    if config.model.strategy == "recursive":
+        y = data.scaled[origins + 1][:, None, :]  # (N, 1, C)
+    else:
+        steps = origins[:, None] + np.arange(1, h + 1)[None, :]
+        y = data.scaled[steps, data.target_index][..., None]  # (N, T_out, 1)
+    return torch.from_numpy(x).float(), torch.from_numpy(np.ascontiguousarray(y)).float()
+
+
+def clean_report(report: dict) -> dict:
+    return {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in report.items()
+    }

@@ -1,0 +1,105 @@
+"""The data of the seq2seq task: the embedded restoration pairs and parallel TSV files.
+
+The embedded default is the lecture's restoration task: give back a Shakespeare
+line from the line lowercased with its spaces removed::
+
+    source  thatyouareso.
+    target  That you are so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+
+from rnnkit.config import RunConfig
+from rnnkit.data import builtin
+from rnnkit.data.readers import ReadResult, read_pairs
+from rnnkit.errors import ConfigError, DataError
+
+__all__ = [
+    "MAX_LINE_LENGTH",
+    "VALID_FRACTION",
+    "restoration_source",
+    "restoration_pairs",
+    "read_pairs_file",
+    "read_splits",
+]
+
+VALID_FRACTION = 0.1
+MAX_LINE_LENGTH = 80  # the embedded task: longer lines are left out
+
+Pairs = Sequence[tuple[str, str]]
+
+
+# -- data ----------------------------------------------------------------------------------
+def restoration_source(line: str) -> str:
+    """The lecture's input: the line lowercased, without spaces (any whitespace)."""
+    return "".join(line.lower().split())
+
+
+def _hash_key(i: int, text: str) -> str:
+    return hashlib.sha256(f"{i}:{text}".encode()).hexdigest()
+
+
+def restoration_pairs(split: str) -> list[tuple[str, str]]:
+    """``(restoration_source(line), line)`` for the lines of the embedded Shakespeare.
+
+    Speaker names (the first line of each block) and lines longer than
+    :data:`MAX_LINE_LENGTH` characters are left out. ``"train"`` takes the lines of
+    the Shakespeare train split; ``"valid"`` and ``"test"`` share the lines of its
+    valid split (the last plays), each line going to one of them by the SHA-256
+    of its text (a line said twice goes to the same side): about half each, the
+    same every time.
+    """
+    if split not in ("train", "valid", "test"):
+        raise ConfigError(f"split must be 'train', 'valid' or 'test', got {split!r}")
+    text = builtin.load("shakespeare", "train" if split == "train" else "valid")
+    lines = []
+    for block in text.split("\n\n"):
+        for line in block.split("\n")[1:]:  # the first line names the speaker
+            line = line.strip()
+            if line and len(line) <= MAX_LINE_LENGTH:
+                lines.append(line)
+    if split != "train":
+        odd = split == "test"
+        lines = [x for x in lines if (int(_hash_key(0, x)[:2], 16) % 2 == 1) == odd]
+    return [(restoration_source(line), line) for line in lines]
+
+
+def read_pairs_file(path: str | os.PathLike, config: RunConfig) -> ReadResult:
+    """``(source, target)`` pairs of a parallel TSV (columns 0 and 1)."""
+    return read_pairs(path, header=config.data.header)
+
+
+def _held_out(pairs: Pairs) -> tuple[list[int], list[int]]:
+    order = sorted(range(len(pairs)), key=lambda i: _hash_key(i, "\t".join(pairs[i])))
+    n_valid = max(1, round(len(pairs) * VALID_FRACTION)) if len(pairs) >= 2 else 0
+    return sorted(order[n_valid:]), sorted(order[:n_valid])
+
+
+def _subset(pairs: Pairs, indices: list[int]) -> Pairs:
+    out = [pairs[i] for i in indices]
+    lines = getattr(pairs, "lines", None)
+    if lines is not None:
+        out = ReadResult(out, source=pairs.source, lines=[lines[i] for i in indices])
+    return out
+
+
+def read_splits(config: RunConfig) -> tuple[Pairs, Pairs, str, str]:
+    """(train pairs, valid pairs, their sources): the embedded restoration task, or files."""
+    d = config.data
+    if d.data is None:
+        train, train_source = restoration_pairs("train"), "shakespeare restoration (train)"
+    else:
+        train, train_source = read_pairs_file(d.data, config), d.data
+    if d.valid is not None:
+        return train, read_pairs_file(d.valid, config), train_source, d.valid
+    if d.data is None:
+        return train, restoration_pairs("valid"), train_source, "shakespeare restoration (valid)"
+    train_idx, valid_idx = _held_out(train)
+    if not valid_idx:
+        raise DataError(d.data, None, "at least 2 pairs, to hold some out", f"{len(train)}")
+    held = f"{d.data} (held-out {VALID_FRACTION:.0%})"
+    return _subset(train, train_idx), _subset(train, valid_idx), d.data, held

@@ -1,0 +1,477 @@
+"""Sequence tagging (many-to-many): part-of-speech tags, named entities, chunks.
+
+Data: the embedded synthetic ``ner`` corpus (default; see
+:mod:`rnnkit.data.synthetic_ner`), or CoNLL / CoNLL-U files (``format``, by the
+file extension when None; ``tag_column``: a CoNLL column number, or ``upos`` /
+``xpos`` for CoNLL-U). Without ``valid``, every tenth sentence of ``data`` is
+held out (fixed, whatever the seed).
+
+``scheme`` says what the tags are: ``BIO``, ``BIOES`` or ``IO`` spans (entity-level
+precision, recall and F1, see :mod:`rnnkit.span_metrics`), or ``none`` (POS
+tags: token accuracy, macro scores per tag). Given explicitly, every training and
+validation tag is checked against it and a tag that breaks it is refused with its
+file and line; ``auto`` (the default) takes it from the training tags without
+checking (so IOB1 files such as the original CoNLL-2003 are read as spans, the
+way conlleval reads them).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from rnnkit.config import RunConfig
+from rnnkit.data.batching import BucketBatchSampler, TaggedBatch, collate_tagged
+from rnnkit.data.conll import TaggedSentence
+from rnnkit.data.datasets import TaggedDataset
+from rnnkit.data.synthetic_ner import TOKEN_PATTERN
+from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict
+from rnnkit.data.vocab import Vocab, build_vocab
+from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.models.tagger import SequenceTagger
+from rnnkit.span_metrics import SPAN_SCHEMES, bio_spans, tagging_report
+from rnnkit.tasks.base import Predictor, Task, register
+from rnnkit.tasks.tag_data import (
+    detect_scheme,
+    extend_with_vectors,
+    read_splits,
+    read_tagged,
+    tagged_dataset,
+)
+from rnnkit.training.checkpoint import RunDirectory
+from rnnkit.training.distributed import DistInfo
+from rnnkit.training.trainer import StepOutput
+
+__all__ = [
+    "TaggingTask",
+    "TaggerPredictor",
+    "TagData",
+    "TagProgram",
+    "read_tagged",
+    "read_splits",
+    "detect_scheme",
+    "evaluate_tagger",
+]
+
+EVAL_BATCH_SIZE = 256
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+
+
+@dataclass
+class TagData:
+    tokenizer: Tokenizer
+    vocab: Vocab
+    char_vocab: Vocab
+    tag_names: list[str]
+    scheme: str  # resolved: BIO, BIOES, IO or none
+    train: TaggedDataset
+    valid: TaggedDataset
+    train_source: str
+    valid_source: str
+    vectors: Tensor | None = None  # (V, E) initial embedding rows where found
+    vectors_found: Tensor | None = None  # (V,) bool
+
+
+# -- batches, evaluation, training ---------------------------------------------------------
+class _Batches(Sequence):
+    """The collated batches of one epoch, built lazily from lists of indices."""
+
+    def __init__(self, dataset: TaggedDataset, indices: list[list[int]], pad_id: int) -> None:
+        self.dataset, self.indices, self.pad_id = dataset, indices, pad_id
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> TaggedBatch:
+        return collate_tagged([self.dataset[j] for j in self.indices[i]], self.pad_id)
+
+
+def _unwrap(model: nn.Module) -> SequenceTagger:
+    return getattr(model, "module", model)  # DDP keeps the tagger in .module
+
+
+def _emissions(model: nn.Module, batch: TaggedBatch) -> Tensor:
+    return model(batch.x, batch.lengths, batch.chars, batch.char_lengths)  # (N, L, K)
+
+
+@torch.no_grad()
+def _run_tagger(
+    model: nn.Module,
+    dataset: TaggedDataset,
+    *,
+    pad_id: int,
+    with_loss: bool,
+    batch_size: int = EVAL_BATCH_SIZE,
+    max_batches: int | None = None,
+) -> tuple[dict[int, list[int]], float, int]:
+    """Predicted tag ids of each sentence scored (by index), the loss sum and its tokens."""
+    tagger = _unwrap(model)
+    device = next(tagger.parameters()).device
+    was_training = tagger.training
+    tagger.eval()
+    order = sorted(range(len(dataset)), key=lambda i: dataset.lengths[i])  # little padding
+    chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    if max_batches is not None:
+        chunks = chunks[:max_batches]
+    predicted: dict[int, list[int]] = {}
+    total, tokens = 0.0, 0
+    try:
+        for indices, batch in zip(chunks, _Batches(dataset, chunks, pad_id)):
+            batch = batch.to(device)
+            emissions = _emissions(tagger, batch)  # (N, L, K)
+            if with_loss:
+                n = int(batch.mask.sum())
+                total += tagger.loss(emissions, batch.tags, batch.mask).item() * n
+                tokens += n
+            predicted.update(zip(indices, tagger.decode(emissions, batch.mask)))
+    finally:
+        tagger.train(was_training)
+    return predicted, total, tokens
+
+
+def evaluate_tagger(
+    model: nn.Module,
+    dataset: TaggedDataset,
+    scheme: str,
+    *,
+    gold: Sequence[Sequence[str]] | None = None,
+    pad_id: int = 0,
+    with_loss: bool = True,
+    max_batches: int | None = None,
+) -> dict:
+    """The metrics of :func:`~rnnkit.span_metrics.tagging_report`, with ``loss`` (nats
+    per token) when ``with_loss``.
+
+    ``gold``: the true tags as strings (default: the dataset's tag ids by name);
+    with ``max_batches``, only the sentences of the first batches (shortest first)
+    are scored.
+    """
+    names = dataset.tag_names
+    predicted, total, tokens = _run_tagger(
+        model, dataset, pad_id=pad_id, with_loss=with_loss, max_batches=max_batches
+    )
+    scored = sorted(predicted)
+    if gold is None:
+        truth = [[names[k] for k in dataset.tags[i].tolist()] for i in scored]
+    else:
+        truth = [list(gold[i]) for i in scored]
+    report = tagging_report(truth, [[names[k] for k in predicted[i]] for i in scored], scheme)
+    if with_loss:
+        report = {"loss": total / max(tokens, 1), **report}
+    return report
+
+
+class TagProgram:
+    """The :class:`~rnnkit.training.trainer.TrainingProgram` of a tagger: length-bucketed
+    batches (plain shuffled ones with ``bucket=False``) reshuffled each epoch; the CRF's
+    negative log-likelihood (or the cross-entropy) per real token."""
+
+    def __init__(self, data: TagData, config: RunConfig, device: torch.device, dist: DistInfo):
+        self.data = data
+        self.device = device
+        self.dist = dist
+        self.pad_id = data.vocab.pad_id
+        batch_size = config.data.batch_size
+        self.sampler = BucketBatchSampler(
+            data.train.lengths,
+            batch_size,
+            bucket_size=None if config.data.bucket else batch_size,
+            seed=config.train.seed,
+            num_replicas=dist.world_size if dist.enabled else 1,
+            rank=dist.rank if dist.enabled else 0,
+        )
+        self._epoch: int | None = None
+        self._batches: _Batches | None = None
+
+    def batches(self, epoch: int) -> _Batches:
+        if epoch != self._epoch:
+            self.sampler.set_epoch(epoch)
+            self._batches = _Batches(self.data.train, list(self.sampler), self.pad_id)
+            self._epoch = epoch
+        return self._batches
+
+    def step(self, model: nn.Module, batch: TaggedBatch, state) -> StepOutput:
+        batch = batch.to(self.device, non_blocking=True)
+        emissions = _emissions(model, batch)  # (N, L, K)
+        loss = _unwrap(model).loss(emissions, batch.tags, batch.mask)
+        return StepOutput(loss, int(batch.mask.sum()), None)
+
+    def evaluate(self, model: nn.Module, max_batches: int | None = None) -> dict[str, float]:
+        report = evaluate_tagger(
+            model, self.data.valid, self.data.scheme, pad_id=self.pad_id, max_batches=max_batches
+        )
+        return {k: report[k] for k in ("loss", "accuracy", "precision", "recall", "f1", "n")}
+
+
+# -- the task ------------------------------------------------------------------------------
+@register
+class TaggingTask(Task):
+    name = "tag"
+
+    def prepare(self, config: RunConfig, run: RunDirectory | None = None) -> TagData:
+        if config.model.kind != "rnn":
+            raise ConfigError(f"tag trains recurrent models only, got --model {config.model.kind}")
+        if config.data.tokenizer not in ("regex", "word", "korean"):
+            raise ConfigError(
+                "tag splits predict's input into words with --tokenizer regex (default), word "
+                f"or korean, got {config.data.tokenizer!r}"
+            )
+        train_s, valid_s, train_source, valid_source = read_splits(config)
+        d = config.data
+        vectors = found = None
+        if run is not None:
+            tokenizer, vocab, char_vocab, tag_names, scheme = load_assets(run)
+        else:
+            scheme = detect_scheme(train_s) if d.scheme == "auto" else d.scheme
+            tokenizer = make_tokenizer(d.tokenizer, **_tokenizer_options(d.tokenizer))
+            words = (t.lower() if d.lowercase else t for s in train_s for t in s.tokens)
+            vocab = build_vocab(words, min_freq=d.min_freq, max_size=d.max_vocab)
+            if d.vectors is not None:
+                vocab, vectors, found = extend_with_vectors(vocab, d.vectors, config)
+            char_vocab = TaggedDataset.char_vocab_of(train_s)
+            tag_names = sorted({t for s in [*train_s, *valid_s] for t in s.tags})
+        train = tagged_dataset(train_s, vocab, char_vocab, tag_names, d.lowercase, train_source)
+        valid = tagged_dataset(valid_s, vocab, char_vocab, tag_names, d.lowercase, valid_source)
+        config.model.vocab_size = len(vocab)
+        config.model.char_vocab_size = len(char_vocab)
+        config.model.num_classes = len(tag_names)
+        return TagData(
+            tokenizer,
+            vocab,
+            char_vocab,
+            tag_names,
+            scheme,
+            train,
+            valid,
+            train_source,
+            valid_source,
+            vectors,
+            found,
+        )
+
+    def save_assets(self, run: RunDirectory, data: TagData) -> None:
+        run.save_json("tokenizer.json", data.tokenizer.to_dict())
+        run.save_json("vocab.json", data.vocab.to_dict())
+        run.save_json("chars.json", data.char_vocab.to_dict())
+        run.save_json("tags.json", {"tags": data.tag_names, "scheme": data.scheme})
+
+    def build_model(self, config: RunConfig) -> SequenceTagger:
+        m = config.model
+        return SequenceTagger(
+            m.vocab_size,
+            m.num_classes,
+            m.embedding_dim,
+            m.hidden_size,
+            m.num_layers,
+            m.cell,
+            m.dropout,
+            bidirectional=m.bidirectional,
+            char_vocab_size=m.char_vocab_size,
+            char_embedding_dim=m.char_embedding_dim,
+            char_hidden_size=m.char_hidden_size,
+            crf=m.crf,
+            word_dropout=m.word_dropout,
+            layer_norm=m.layer_norm,
+            backend=m.backend,
+        )
+
+    def program(
+        self, model: nn.Module, data: TagData, config: RunConfig, dist: DistInfo
+    ) -> TagProgram:
+        if data.vectors is not None and not config.train.init_from:
+            rows = data.vectors_found.clone()
+            rows[data.vocab.pad_id] = False  # <pad> stays zero
+            with torch.no_grad():
+                weight = _unwrap(model).embedding.weight  # (V, E)
+                weight[rows] = data.vectors[rows].to(weight.device, weight.dtype)
+        return TagProgram(data, config, next(model.parameters()).device, dist)
+
+    def predictor(self, model: nn.Module, config: RunConfig, run: RunDirectory) -> TaggerPredictor:
+        tokenizer, vocab, char_vocab, tag_names, scheme = load_assets(run)
+        m = config.model
+        if (len(vocab), len(char_vocab), len(tag_names)) != (
+            m.vocab_size,
+            m.char_vocab_size,
+            m.num_classes,
+        ):
+            raise CheckpointError(
+                f"{run.path}: vocab.json/chars.json/tags.json ({len(vocab)} words, "
+                f"{len(char_vocab)} chars, {len(tag_names)} tags) do not fit the model "
+                f"({m.vocab_size}, {m.char_vocab_size}, {m.num_classes})"
+            )
+        return TaggerPredictor(
+            model,
+            config,
+            run,
+            tokenizer=tokenizer,
+            vocab=vocab,
+            char_vocab=char_vocab,
+            tag_names=tag_names,
+            scheme=scheme,
+        )
+
+
+def _tokenizer_options(name: str) -> dict:
+    return {"pattern": TOKEN_PATTERN} if name == "regex" else {}
+
+
+def load_assets(run: RunDirectory) -> tuple[Tokenizer, Vocab, Vocab, list[str], str]:
+    tags = run.load_json("tags.json")
+    if not isinstance(tags, dict) or not isinstance(tags.get("tags"), list):
+        raise CheckpointError(f"{run.path}: tags.json lacks its 'tags' list")
+    scheme = tags.get("scheme", "none")
+    if scheme not in (*SPAN_SCHEMES, "none"):
+        raise CheckpointError(f"{run.path}: tags.json has an unknown scheme {scheme!r}")
+    return (
+        tokenizer_from_dict(run.load_json("tokenizer.json")),
+        Vocab.from_dict(run.load_json("vocab.json")),
+        Vocab.from_dict(run.load_json("chars.json")),
+        list(tags["tags"]),
+        scheme,
+    )
+
+
+def _char_offsets(text: str, tokens: Sequence[str]) -> list[tuple[int, int]] | None:
+    """Where each token lies in ``text``, or None when one is not found verbatim in order."""
+    offsets, pos = [], 0
+    for token in tokens:
+        start = text.find(token, pos)
+        if start < 0:
+            return None
+        pos = start + len(token)
+        offsets.append((start, pos))
+    return offsets
+
+
+class TaggerPredictor(Predictor):
+    """A trained tagger: the tags and entity spans of texts, and metrics on tagged data.
+
+    Example:
+        >>> tagger = rnnkit.load("runs/tag-ner")  # doctest: +SKIP
+        >>> tagger.predict(["Sung Kim teaches at HKUST"])  # doctest: +SKIP
+        [{'input': 'Sung Kim teaches at HKUST',
+          'tokens': ['Sung', 'Kim', 'teaches', 'at', 'HKUST'],
+          'tags': ['B-PER', 'I-PER', 'O', 'O', 'B-ORG'],
+          'spans': [{'type': 'PER', 'start': 0, 'end': 2, 'text': 'Sung Kim'},
+                    {'type': 'ORG', 'start': 4, 'end': 5, 'text': 'HKUST'}]}]
+    """
+
+    task = "tag"
+
+    def __init__(
+        self,
+        model,
+        config,
+        run=None,
+        *,
+        tokenizer: Tokenizer,
+        vocab: Vocab,
+        char_vocab: Vocab,
+        tag_names: Sequence[str],
+        scheme: str,
+    ) -> None:
+        super().__init__(model, config, run)
+        self.tokenizer = tokenizer
+        self.vocab = vocab
+        self.char_vocab = char_vocab
+        self.tag_names = list(tag_names)
+        self.scheme = scheme
+        self._korean: Tokenizer | None = None
+
+    def tokenize(self, text: str) -> list[str]:
+        """The run's tokenizer, or the Korean one (Kiwi morphemes) for text with Hangul."""
+        if _HANGUL.search(text) and self.tokenizer.name != "korean":
+            if self._korean is None:
+                self._korean = make_tokenizer("korean")
+            return [t for t in self._korean.tokenize(text) if t != "\n"]
+        return [t for t in self.tokenizer.tokenize(text) if t != "\n"]
+
+    def _dataset(self, sentences: Sequence[Sequence[str]]) -> TaggedDataset:
+        """Sentences of tokens (tags unknown: every tag id 0)."""
+        lowercase = self.config.data.lowercase
+        words = [self.vocab.encode(t.lower() if lowercase else t for t in s) for s in sentences]
+        chars = [[self.char_vocab.encode(t) for t in s] for s in sentences]
+        zeros = [[0] * len(s) for s in sentences]
+        return TaggedDataset(words, zeros, chars, self.tag_names)
+
+    def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        """The tags of sentences already split into tokens."""
+        for i, s in enumerate(sentences):
+            if isinstance(s, str) or len(s) == 0 or not all(isinstance(t, str) and t for t in s):
+                raise DataError(
+                    None, None, "a non-empty list of non-empty tokens", f"input {i}: {s!r}"
+                )
+        if len(sentences) == 0:
+            return []
+        predicted, _, _ = _run_tagger(
+            self.model, self._dataset(sentences), pad_id=self.vocab.pad_id, with_loss=False
+        )
+        return [[self.tag_names[k] for k in predicted[i]] for i in range(len(sentences))]
+
+    def predict(self, texts: Sequence[str | Sequence[str]], top_k: int = 1) -> list[dict]:
+        """One dict per input: ``input``, ``tokens``, ``tags`` and (BIO/BIOES/IO tags)
+        ``spans``, each ``{"type", "start", "end", "text"}`` with token offsets, ``end``
+        exclusive. An input is a text (tokenized as the run says; Korean text by
+        Kiwi) or a list of tokens."""
+        if top_k != 1:
+            raise ConfigError(f"a tagger predicts one tag sequence; top_k must be 1, got {top_k}")
+        if isinstance(texts, str):
+            raise ConfigError("predict takes a list of texts, got one string; wrap it in a list")
+        tokens = [self.tokenize(t) if isinstance(t, str) else list(t) for t in texts]
+        for i, ts in enumerate(tokens):
+            if not ts:
+                raise DataError(
+                    None, None, "a text with at least one token", f"input {i}: {texts[i]!r}"
+                )
+        out = []
+        for text, ts, tags in zip(texts, tokens, self.tag(tokens)):
+            result = {"input": text, "tokens": ts, "tags": tags}
+            if self.scheme in SPAN_SCHEMES:
+                offsets = _char_offsets(text, ts) if isinstance(text, str) else None
+                result["spans"] = [
+                    {
+                        "type": span.type,
+                        "start": span.start,
+                        "end": span.end,
+                        "text": text[offsets[span.start][0] : offsets[span.end - 1][1]]
+                        if offsets
+                        else " ".join(ts[span.start : span.end]),
+                    }
+                    for span in bio_spans(tags, self.scheme)
+                ]
+            out.append(result)
+        return out
+
+    def evaluate(
+        self,
+        sentences: Sequence[TaggedSentence | tuple[list[str], list[str]]] | None = None,
+        *,
+        data: str | os.PathLike | None = None,
+    ) -> dict:
+        """``{"task", "scheme", "accuracy", "precision", "recall", "f1", "n", "per_type"}`` on
+        ``sentences`` (:class:`TaggedSentence` or ``(tokens, tags)``), on the CoNLL/CoNLL-U
+        file ``data``, or on the run's validation split. A true tag the model never saw
+        is scored (as an error), not refused."""
+        if sentences is None and data is not None:
+            sentences = read_tagged(data, self.config)
+        if sentences is None:
+            _, sentences, _, _ = read_splits(self.config)
+        pairs = [(s.tokens, s.tags) if hasattr(s, "tokens") else tuple(s) for s in sentences]
+        for i, (tokens, tags) in enumerate(pairs):
+            if len(tokens) != len(tags) or not tokens:
+                got = f"sentence {i}: {len(tokens)} tokens, {len(tags)} tags"
+                raise DataError(None, None, "one tag per token, at least one token", got)
+        report = evaluate_tagger(
+            self.model,
+            self._dataset([t for t, _ in pairs]),
+            self.scheme,
+            gold=[g for _, g in pairs],
+            pad_id=self.vocab.pad_id,
+            with_loss=False,
+        )
+        return {"task": "tag", "scheme": self.scheme, **report}

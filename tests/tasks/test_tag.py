@@ -1,0 +1,267 @@
+"""The contract every task meets, for sequence tagging: train tiny, loss goes down, save,
+load, same predictions, another seed differs, predict on empty, one and many inputs; the
+tag schemes, CoNLL-U POS tags, pretrained vectors, Korean input; plus the CLI
+(train / evaluate / predict) and its errors."""
+
+import json
+import warnings
+
+import pytest
+import torch
+
+import rnnkit
+from rnnkit.cli import main
+from rnnkit.data.conll import read_conll
+from rnnkit.data.synthetic_ner import load_ner
+from rnnkit.errors import ConfigError, DataError
+
+TINY = dict(
+    hidden_size=24,
+    embedding_dim=16,
+    char_embedding_dim=8,
+    char_hidden_size=8,
+    batch_size=16,
+    lr=0.05,
+    dropout=0.0,
+    warmup_steps=0,
+    eval_every=20,
+    keep_best=False,  # the task's default keeps the best evaluated weights
+    progress=False,
+)
+
+
+def _write_conll(path, sentences, pos=False):
+    lines = []
+    for s in sentences:
+        for token, tag in zip(s.tokens, s.tags):
+            lines.append(f"{token} {'NNP' if pos else ''}{' ' if pos else ''}{tag}")
+        lines.append("")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tag")
+    train = _write_conll(root / "train.conll", load_ner("train")[:300], pos=True)
+    valid = _write_conll(root / "dev.conll", load_ner("valid")[:80])
+    tagger = rnnkit.train(
+        "tag", data=str(train), valid=str(valid), out=root / "run", max_steps=60, seed=1, **TINY
+    )
+    return tagger, root / "run", root
+
+
+def test_loss_goes_down_and_entity_metrics_are_logged(trained):
+    tagger, _, _ = trained
+    records = tagger.run.read_metrics()
+    assert [r["step"] for r in records] == [20, 40, 60]
+    assert records[-1]["full"] is True
+    assert records[-1]["valid_loss"] < 0.6 * records[0]["valid_loss"]
+    assert records[-1]["valid_f1"] > records[0]["valid_f1"]
+    assert records[-1]["valid_f1"] > 0.3
+    assert {"valid_accuracy", "valid_precision", "valid_recall", "valid_n"} <= set(records[-1])
+
+
+def test_run_directory_holds_the_contract_files(trained):
+    tagger, out, _ = trained
+    for name in ("config.json", "model.safetensors", "vocab.json", "chars.json", "tags.json",
+                 "tokenizer.json", "metrics.jsonl", "trainer_state.pt"):  # fmt: skip
+        assert (out / name).is_file(), name
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"]["crf"] is True and config["model"]["bidirectional"] is True
+    tags = json.loads((out / "tags.json").read_text())
+    assert tags["scheme"] == "BIO"  # detected from the training tags
+    assert config["model"]["num_classes"] == len(tags["tags"]) == 9  # O + B/I of 4 types
+    assert tagger.tag_names == tags["tags"]
+
+
+def test_loaded_model_gives_the_same_predictions(trained):
+    tagger, out, _ = trained
+    loaded = rnnkit.load(out)
+    texts = ["Sung Kim teaches at HKUST .", "Analysts at Lopez Group expect growth in Peru ."]
+    assert loaded.predict(texts) == tagger.predict(texts)
+    assert loaded.evaluate() == tagger.evaluate()
+
+
+def test_another_seed_gives_other_weights(trained, tmp_path):
+    tagger, _, root = trained
+    other = rnnkit.train(
+        "tag", data=str(root / "train.conll"), out=tmp_path / "o", max_steps=2, seed=2, **TINY
+    )
+    first = tagger.model.state_dict()
+    assert any(not torch.equal(v, first[k]) for k, v in other.model.state_dict().items())
+
+
+def test_predict_on_empty_one_and_many_inputs(trained):
+    tagger, _, _ = trained
+    assert tagger.predict([]) == []
+    (one,) = tagger.predict(["Sung Kim teaches at HKUST, said Lee."])
+    assert one["tokens"] == ["Sung", "Kim", "teaches", "at", "HKUST", ",", "said", "Lee", "."]
+    assert len(one["tags"]) == len(one["tokens"])
+    for span in one["spans"]:
+        assert one["tags"][span["start"]] == "B-" + span["type"]
+        assert span["text"] in one["input"] and span["end"] > span["start"]
+    many = tagger.predict(["Sung Kim teaches at HKUST, said Lee.", "Rain in Peru ."] * 3)
+    assert many[0] == one and many[2] == one  # batching changes nothing
+    tokens = tagger.predict([["Rain", "in", "Peru", "."]])[0]
+    assert tokens["tags"] == many[1]["tags"] and tokens["input"] == ["Rain", "in", "Peru", "."]
+
+
+def test_predict_refuses_empty_input_a_bare_string_and_top_k(trained):
+    tagger, _, _ = trained
+    with pytest.raises(DataError, match="input 1"):
+        tagger.predict(["Kim", "  "])
+    with pytest.raises(ConfigError, match="list"):
+        tagger.predict("Kim")
+    with pytest.raises(ConfigError, match="top_k"):
+        tagger.predict(["Kim"], top_k=2)
+    with pytest.raises(DataError, match="non-empty tokens"):
+        tagger.predict([["Kim", ""]])
+
+
+def test_evaluate_reports_the_documented_keys_and_scores_exact_spans(trained):
+    tagger, _, _ = trained
+    metrics = tagger.evaluate()
+    assert set(metrics) == {"task", "scheme", "accuracy", "precision", "recall", "f1", "n",
+                            "per_type"}  # fmt: skip
+    assert metrics["task"] == "tag" and metrics["scheme"] == "BIO"
+    assert metrics["n"] == sum(len(s) for s in load_ner("valid")[:80])
+    assert set(metrics["per_type"]) <= {"PER", "LOC", "ORG", "DATE"}
+    # the model's own output as the truth scores perfectly; one broken span does not
+    predicted = tagger.predict([s.tokens for s in load_ner("test")[:20]])
+    gold = [(p["tokens"], p["tags"]) for p in predicted]
+    assert tagger.evaluate(gold)["f1"] == 1.0 and tagger.evaluate(gold)["accuracy"] == 1.0
+    i = next(i for i, (_, tags) in enumerate(gold) if "I-" in "".join(tags))
+    j = next(k for k, tag in enumerate(gold[i][1]) if tag.startswith("I-"))
+    gold[i] = (gold[i][0], [*gold[i][1][:j], "O", *gold[i][1][j + 1 :]])
+    assert tagger.evaluate(gold)["f1"] < 1.0
+    # a tag the model never saw is scored, not refused
+    unseen = tagger.evaluate([(["Paris"], ["B-CITY"])])
+    assert unseen["accuracy"] == 0.0 and unseen["recall"] == 0.0
+
+
+def test_an_explicit_scheme_checks_every_tag_and_auto_takes_the_tags_as_they_are(
+    tmp_path, fixtures
+):
+    bad = fixtures / "ner_bad_bio.conll"  # I-LOC after O at line 8
+    with pytest.raises(DataError, match=r"ner_bad_bio.conll:8: expected B-LOC or I-LOC"):
+        rnnkit.train("tag", data=str(bad), scheme="BIO", out=tmp_path / "a", max_steps=1, **TINY)
+    with pytest.raises(DataError, match=r"ner.conll:3: expected O or I-TYPE"):
+        rnnkit.train("tag", data=str(fixtures / "ner.conll"), valid=str(fixtures / "ner.conll"),
+                     scheme="IO", out=tmp_path / "b", max_steps=1, **TINY)  # fmt: skip
+    lenient = rnnkit.train(
+        "tag", data=str(bad), valid=str(bad), out=tmp_path / "d", max_steps=1, **TINY
+    )
+    assert lenient.scheme == "BIO"  # detected; the I-LOC after O is read as conlleval reads it
+    with pytest.raises(ConfigError, match="scheme"):
+        rnnkit.train("tag", scheme="IOB1", out=tmp_path / "c", **TINY)
+    with pytest.raises(ConfigError, match="tokenizer"):
+        rnnkit.train("tag", tokenizer="char", out=tmp_path / "e", **TINY)
+    with pytest.raises(ConfigError, match="upos or xpos"):
+        rnnkit.train("tag", data=str(fixtures / "tiny.conllu"), tag_column=3, **TINY)
+
+
+def test_conllu_pos_tags_train_without_spans(tmp_path):
+    words = {"DET": ["the", "a"], "NOUN": ["dog", "cat", "tree"], "VERB": ["sees", "likes"]}
+    rows = []
+    for i in range(40):
+        sentence = [("DET", words["DET"][i % 2]), ("NOUN", words["NOUN"][i % 3]),
+                    ("VERB", words["VERB"][i % 2]), ("DET", "the"), ("NOUN", words["NOUN"][i % 2])]  # fmt: skip
+        rows += [f"{k + 1}\t{w}\t{w}\t{p}\t_\t_\t0\tdep\t_\t_" for k, (p, w) in enumerate(sentence)]
+        rows.append("")
+    data = tmp_path / "pos.conllu"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    tagger = rnnkit.train("tag", data=str(data), out=tmp_path / "run", max_steps=30, **TINY)
+    metrics = tagger.evaluate()
+    assert metrics["scheme"] == "none" and set(metrics["per_type"]) == {"DET", "NOUN", "VERB"}
+    assert metrics["accuracy"] > 0.9
+    (result,) = tagger.predict(["the cat likes a tree"])
+    assert "spans" not in result and result["tags"][0] == "DET"
+
+
+def test_pretrained_vectors_initialise_the_embedding(tmp_path, fixtures):
+    rows = ["5 6", "EU " + " ".join(["0.5"] * 6), "zebra " + " ".join(["0.25"] * 6)]
+    rows += [f"w{i} " + " ".join([str(i / 10)] * 6) for i in range(3)]
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = str(fixtures / "ner.conll")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tagger = rnnkit.train("tag", data=data, valid=data, vectors=str(vectors),
+                              out=tmp_path / "run", max_steps=3, **TINY)  # fmt: skip
+    assert any("dimension 6" in str(w.message) for w in caught)
+    assert tagger.config.model.embedding_dim == 6
+    weight = tagger.model.embedding.weight
+    assert "zebra" in tagger.vocab.stoi  # a pretrained word beyond the training words
+    # never seen in training: still its pretrained vector after training
+    torch.testing.assert_close(weight[tagger.vocab.stoi["zebra"]], torch.full((6,), 0.25))
+    assert not torch.equal(weight[tagger.vocab.stoi["EU"]], torch.full((6,), 0.5))  # trained
+    bad = tmp_path / "bad.txt"
+    bad.write_text("a 1 2 3\nb 1 2\n", encoding="utf-8")
+    with pytest.raises(DataError, match="bad.txt:2: expected a word and 3 numbers"):
+        rnnkit.train("tag", data=data, valid=data, vectors=str(bad), out=tmp_path / "b", **TINY)
+
+
+def test_korean_input_goes_through_the_korean_tokenizer(trained):
+    pytest.importorskip("kiwipiepy")
+    from rnnkit.data.tokenizers import make_tokenizer
+
+    tagger, _, _ = trained
+    text = "김성훈 교수는 홍콩과기대에서 가르친다"
+    (result,) = tagger.predict([text])
+    assert result["tokens"] == make_tokenizer("korean").tokenize(text)
+    assert "는" in result["tokens"]  # a particle split from its noun
+    assert len(result["tags"]) == len(result["tokens"])
+
+
+def _rnnkit(capsys, *args):
+    """Run the CLI in this process (no interpreter start-up): (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_train_evaluate_predict_and_a_bad_input(tmp_path, fixtures, capsys):
+    train = _write_conll(tmp_path / "train.conll", load_ner("train")[:60])
+    run = tmp_path / "run"
+    code, out, err = _rnnkit(capsys, "train", "tag", "--data", train, "--valid",
+                             fixtures / "ner.conll", "--format", "conll", "--tag-column", "-1",
+                             "--scheme", "BIO", "--crf", "--hidden", 16, "--embed", 8,
+                             "--char-hidden", 4, "--max-steps", 6, "--eval-every", 6,
+                             "--out", run)  # fmt: skip
+    assert code == 0, err
+    final = json.loads(out)
+    assert final["run_dir"] == str(run) and "valid_f1" in final
+
+    code, out, err = _rnnkit(capsys, "evaluate", run, "--data", fixtures / "ner.conll")
+    assert code == 0, err
+    metrics = json.loads(out)
+    assert metrics["task"] == "tag" and {"accuracy", "precision", "recall", "f1", "n"} <= set(
+        metrics
+    )
+    assert metrics["n"] == sum(len(s) for s in read_conll(fixtures / "ner.conll"))
+
+    code, out, err = _rnnkit(capsys, "predict", run, "Sung Kim teaches at HKUST")
+    assert code == 0, err
+    (line,) = [json.loads(x) for x in out.splitlines()]
+    assert line["tokens"] == ["Sung", "Kim", "teaches", "at", "HKUST"]
+    assert len(line["tags"]) == 5 and isinstance(line["spans"], list)
+
+    code, _, err = _rnnkit(capsys, "evaluate", run, "--data", fixtures / "ner_bad_columns.conll")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "ner_bad_columns.conll:4" in err
+    code, _, err = _rnnkit(capsys, "predict", run, "Kim", "--top-k", 2)
+    assert code == 2 and "top_k must be 1" in err
+
+
+def test_the_embedded_corpus_is_the_default(tmp_path):
+    tagger = rnnkit.train("tag", out=tmp_path / "run", max_steps=1, crf=False, bucket=False,
+                          **{**TINY, "hidden_size": 8, "char_hidden_size": 4})  # fmt: skip
+    assert tagger.config.data.data is None and tagger.config.model.crf is False
+    assert tagger.run.read_metrics()[-1]["valid_n"] == sum(len(s) for s in load_ner("valid"))
+    assert tagger.scheme == "BIO" and len(tagger.tag_names) == 9
