@@ -42,6 +42,8 @@ __all__ = [
     "TrainConfig",
     "RunConfig",
     "TASK_DEFAULTS",
+    "TASK_OPTIONS",
+    "check_task_options",
     "load_toml",
 ]
 
@@ -183,7 +185,7 @@ class TrainConfig:
     """The training loop; knows nothing of tasks."""
 
     optimizer: str = "adamw"
-    lr: float = 3e-3
+    lr: float = 2e-3
     weight_decay: float = 0.0
     schedule: str = "cosine"  # constant | cosine | step | plateau
     warmup_steps: int = 50
@@ -325,6 +327,68 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
 }
+
+
+#: Settings that only some tasks read (the others would silently ignore them): given
+#: by name to another task, :func:`check_task_options` rejects them.
+TASK_OPTIONS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("order", "context", "bptt", "tie_weights"), ("lm",)),
+    "bidirectional": ("classify", "tag", "forecast", "seq2seq"),
+    **dict.fromkeys(("pooling", "text_column", "label_column", "class_weights"), ("classify",)),
+    "header": ("classify", "seq2seq"),
+    **dict.fromkeys(
+        (
+            "format",
+            "tag_column",
+            "scheme",
+            "crf",
+            "char_embedding_dim",
+            "char_hidden_size",
+            "word_dropout",
+            "vectors",
+            "bucket",
+        ),
+        ("tag",),
+    ),
+    **dict.fromkeys(
+        (
+            "series",
+            "features",
+            "target",
+            "date_column",
+            "lookback",
+            "horizon",
+            "scaler",
+            "transform",
+            "season",
+            "valid_fraction",
+            "test_fraction",
+            "strategy",
+            "window_norm",
+            "highway",
+            "patch",
+        ),
+        ("forecast",),
+    ),
+    **dict.fromkeys(
+        ("target_tokenizer", "attention", "teacher_forcing", "beam", "max_target_length"),
+        ("seq2seq",),
+    ),
+}
+
+
+def check_task_options(task: str, names) -> None:
+    """Raise ConfigError for a setting in ``names`` that ``task`` does not read
+    (``horizon`` given to ``lm``), naming the tasks that do."""
+    flags = {"char_embedding_dim": "char-embed", "char_hidden_size": "char-hidden"}
+    for name in names:
+        owners = TASK_OPTIONS.get(name)
+        if owners is not None and task not in owners:
+            flag = flags.get(name, name.replace("_", "-"))
+            raise ConfigError(
+                f"{name} (--{flag}) is a setting of {', '.join(owners)} only; "
+                f"the {task} task does not use it"
+            )
 
 
 @dataclass
