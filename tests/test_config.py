@@ -1,6 +1,6 @@
 import pytest
 
-from rnnkit.config import RunConfig, load_toml
+from rnnkit.config import RunConfig, check_task_options, load_toml
 from rnnkit.errors import ConfigError
 
 
@@ -36,3 +36,20 @@ def test_validation_names_the_setting():
 def test_other_format_version_is_refused():
     with pytest.raises(ConfigError, match="format_version 99"):
         RunConfig.from_dict({"format_version": 99})
+
+
+def test_a_setting_of_another_task_is_rejected_by_name():
+    with pytest.raises(ConfigError, match=r"horizon \(--horizon\) is a setting of forecast only"):
+        check_task_options("lm", ["hidden_size", "horizon"])
+    with pytest.raises(ConfigError, match=r"--char-embed\) is a setting of tag only"):
+        check_task_options("classify", ["char_embedding_dim"])
+    check_task_options("forecast", ["hidden_size", "horizon", "bidirectional"])  # its own: fine
+    check_task_options("seq2seq", ["header", "beam"])
+
+
+def test_train_refuses_a_setting_its_task_does_not_read(tmp_path):
+    import rnnkit
+
+    with pytest.raises(ConfigError, match="the lm task does not use it"):
+        rnnkit.train("lm", out=tmp_path / "run", horizon=3, max_steps=1, progress=False)
+    assert not (tmp_path / "run").exists()

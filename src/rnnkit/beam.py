@@ -3,9 +3,10 @@
 Both work on a whole batch at once: no Python loop over the examples, one call
 of ``step`` per output position. A decoder is described by two functions:
 
-- ``step(tokens, state) -> (log_probs, state)``: tokens (B,) int64, the last
-  token of each row; log_probs (B, V), log-probabilities of the next token;
-- ``select(state, index) -> state``: the rows ``index`` (B',) of a state, in
+- ``step(tokens, state) -> (log_probs, state)``: tokens (N,) int64, the last
+  token of each row; log_probs (N, V), log-probabilities of the next token
+  (N is the number of rows: the batch, or batch * K in beam search);
+- ``select(state, index) -> state``: the rows ``index`` (N',) of a state, in
   that order (to follow the surviving beams, or to copy each example K times).
 
 The search stops when every row has produced ``eos_id`` or after

@@ -30,18 +30,99 @@ def _json(data) -> str:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(rnnkit.__version__, prog_name="rnnkit")
 def cli() -> None:
-    """Train, evaluate and use recurrent sequence models."""
+    """Train, evaluate and use recurrent sequence models.
+
+    Tasks: lm (language model), classify (text classification), tag (sequence
+    tagging, NER/POS), forecast (time series), seq2seq (encoder-decoder).
+    """
 
 
 # -- train ---------------------------------------------------------------------------------
 def _training_options(f):
     options = [
         click.option("--data", help="Training data (file or folder); default: the embedded data."),
-        click.option("--valid", help="Validation data; default: the last 10% of --data."),
+        click.option(
+            "--valid", help="Validation data; default: a part of --data held out by the task."
+        ),
         click.option("--out", help="Run directory to create (default runs/TASK-TIMESTAMP)."),
         click.option("--config", "config_file", help="TOML config; flags override it."),
         click.option(
             "--resume", help="Continue the run in this directory from its last checkpoint."
+        ),
+        click.option(
+            "--cell",
+            type=click.Choice(["rnn", "lstm", "gru", "mingru", "minlstm"]),
+            help="Recurrent cell.",
+        ),
+        click.option("--layers", "num_layers", type=int, help="Recurrent layers."),
+        click.option("--hidden", "hidden_size", type=int, help="Hidden size H."),
+        click.option("--embed", "embedding_dim", type=int, help="Embedding size E."),
+        click.option(
+            "--dropout",
+            type=float,
+            help="Dropout on embeddings, between layers, before the output.",
+        ),
+        click.option(
+            "--bidirectional/--no-bidirectional",
+            default=None,
+            help="Read both ways (classify, tag, forecast, the seq2seq encoder; not lm).",
+        ),
+        click.option("--layer-norm/--no-layer-norm", default=None, help="Layer-normalised cells."),
+        click.option(
+            "--backend",
+            type=click.Choice(["auto", "torch", "scratch"]),
+            help="Fused torch kernels or the plain PyTorch cells (auto: torch when it can).",
+        ),
+        click.option(
+            "--tokenizer",
+            type=click.Choice(
+                ["char", "byte", "codepoint", "word", "regex", "sentencepiece", "korean"]
+            ),
+            help="How text becomes tokens (lm, classify, seq2seq source; tag: predict's input).",
+        ),
+        click.option("--batch-size", type=int, help="Sequences per batch."),
+        click.option("--lr", type=float, help="Peak learning rate."),
+        click.option("--warmup-steps", type=int, help="Linear warmup steps."),
+        click.option("--optimizer", type=click.Choice(["adam", "adamw", "sgd"]), help="Optimiser."),
+        click.option("--weight-decay", type=float, help="Weight decay (L2)."),
+        click.option(
+            "--schedule",
+            type=click.Choice(["constant", "cosine", "step", "plateau"]),
+            help="Learning-rate schedule after warmup.",
+        ),
+        click.option("--clip-grad-norm", type=float, help="Clip the gradient norm (0: off)."),
+        click.option("--grad-accumulation", type=int, help="Batches per optimiser step."),
+        click.option("--epochs", type=int, help="Passes over the training data."),
+        click.option("--max-steps", type=int, help="Stop after this many optimiser steps."),
+        click.option(
+            "--time-budget",
+            type=float,
+            help="Stop after this many seconds of training (evaluations not counted).",
+        ),
+        click.option("--eval-every", type=int, help="Validate every N steps."),
+        click.option("--checkpoint-every", type=int, help="Checkpoint every N steps."),
+        click.option("--metric", help="Validation metric for early stopping and best weights."),
+        click.option(
+            "--early-stopping", type=int, help="Stop after N evaluations without improvement."
+        ),
+        click.option(
+            "--keep-best/--keep-last", default=None, help="End with the best evaluated weights."
+        ),
+        click.option("--init-from", help="Start from this run's weights (new optimiser)."),
+        click.option(
+            "--amp/--no-amp", default=None, help="Mixed precision on CUDA (bf16, or fp16 + scaler)."
+        ),
+        click.option(
+            "--deterministic/--no-deterministic", default=None, help="Deterministic kernels only."
+        ),
+        click.option(
+            "--tensorboard/--no-tensorboard", default=None, help="TensorBoard logs in RUN_DIR/tb."
+        ),
+        click.option("--seed", type=int, help="Random seed (same seed, same run)."),
+        click.option(
+            "--device",
+            type=click.Choice(["auto", "cpu", "cuda", "mps"]),
+            help="Where to train (auto: cuda, then mps, then cpu).",
         ),
         click.option(
             "--model",
@@ -51,34 +132,19 @@ def _training_options(f):
         ),
         click.option("--order", type=int, help="--model ngram: the longest n-gram."),
         click.option("--context", type=int, help="--model window: tokens in the window."),
-        click.option("--cell", type=click.Choice(["rnn", "lstm", "gru", "mingru", "minlstm"])),
-        click.option("--layers", "num_layers", type=int, help="Recurrent layers."),
-        click.option("--hidden", "hidden_size", type=int, help="Hidden size H."),
-        click.option("--embed", "embedding_dim", type=int, help="Embedding size E."),
-        click.option(
-            "--dropout",
-            type=float,
-            help="Dropout on embeddings, between layers, before the output.",
-        ),
-        click.option("--layer-norm/--no-layer-norm", default=None, help="Layer-normalised cells."),
         click.option(
             "--tie-weights/--no-tie-weights",
             default=None,
-            help="Share embedding and output weights.",
+            help="lm: share embedding and output weights.",
         ),
-        click.option("--backend", type=click.Choice(["auto", "torch", "scratch"])),
-        click.option(
-            "--tokenizer",
-            type=click.Choice(
-                ["char", "byte", "codepoint", "word", "regex", "sentencepiece", "korean"]
-            ),
-        ),
+        click.option("--bptt", type=int, help="lm: truncated BPTT length (tokens)."),
         click.option("--text-column", help="classify: text column of a TSV/CSV (name or 0-based)."),
         click.option("--label-column", help="classify: label column (name or 0-based)."),
         click.option(
             "--header/--no-header",
             default=None,
-            help="classify: the first row names the columns (default: when a column is named).",
+            help="classify, seq2seq: the first row names the columns (classify default: when a "
+            "column is named).",
         ),
         click.option(
             "--pooling",
@@ -182,47 +248,6 @@ def _training_options(f):
         click.option(
             "--max-target-length", type=int, help="seq2seq: decoding stops after this many tokens."
         ),
-        click.option("--bptt", type=int, help="Truncated BPTT length (tokens)."),
-        click.option("--batch-size", type=int),
-        click.option("--lr", type=float, help="Peak learning rate."),
-        click.option("--warmup-steps", type=int, help="Linear warmup steps."),
-        click.option("--optimizer", type=click.Choice(["adam", "adamw", "sgd"])),
-        click.option("--weight-decay", type=float),
-        click.option(
-            "--schedule",
-            type=click.Choice(["constant", "cosine", "step", "plateau"]),
-            help="Learning-rate schedule after warmup.",
-        ),
-        click.option("--clip-grad-norm", type=float, help="Clip the gradient norm (0: off)."),
-        click.option("--grad-accumulation", type=int, help="Batches per optimiser step."),
-        click.option("--epochs", type=int),
-        click.option("--max-steps", type=int),
-        click.option(
-            "--time-budget",
-            type=float,
-            help="Stop after this many seconds of training (evaluations not counted).",
-        ),
-        click.option("--eval-every", type=int, help="Validate every N steps."),
-        click.option("--checkpoint-every", type=int, help="Checkpoint every N steps."),
-        click.option("--metric", help="Validation metric for early stopping and best weights."),
-        click.option(
-            "--early-stopping", type=int, help="Stop after N evaluations without improvement."
-        ),
-        click.option(
-            "--keep-best/--keep-last", default=None, help="End with the best evaluated weights."
-        ),
-        click.option("--init-from", help="Start from this run's weights (new optimiser)."),
-        click.option(
-            "--amp/--no-amp", default=None, help="Mixed precision on CUDA (bf16, or fp16 + scaler)."
-        ),
-        click.option(
-            "--deterministic/--no-deterministic", default=None, help="Deterministic kernels only."
-        ),
-        click.option(
-            "--tensorboard/--no-tensorboard", default=None, help="TensorBoard logs in RUN_DIR/tb."
-        ),
-        click.option("--seed", type=int),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"])),
     ]
     for option in reversed(options):
         f = option(f)
@@ -242,7 +267,12 @@ forecast, one sample (--lookback 4 --horizon 2; Open, High, Low, Close -> Close)
 @click.argument("task", type=click.Choice(TASK_NAMES), metavar="TASK")
 @_training_options
 def train(task, config_file, out, resume, **options) -> None:
-    """Train a model for TASK; prints the run directory and final metrics as JSON."""
+    """Train a model for TASK; prints the run directory and final metrics as JSON.
+
+    TASK is one of lm, classify, tag, forecast, seq2seq; without --data it trains on
+    the task's embedded data. Flags marked "lm:", "tag:", ... are read by that task
+    only (another task rejects them).
+    """
     predictor = rnnkit.train(task, config=config_file, out=out, resume=resume, **options)
     metrics = predictor.run.read_metrics()
     final = metrics[-1] if metrics else {}
@@ -289,7 +319,13 @@ def evaluate(run_dir, data, protocol, beam) -> None:
     "--data",
     help="A file of inputs, one per line (blank lines skipped); forecast: a CSV of recent rows.",
 )
-@click.option("--top-k", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--top-k",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="classify: the K most likely labels.",
+)
 @click.option(
     "--beam",
     type=click.IntRange(min=1),
@@ -303,7 +339,11 @@ def predict(run_dir, inputs, data, top_k, beam) -> None:
     if not hasattr(predictor, "predict"):
         hint = "; use generate" if predictor.task == "lm" else ""
         raise click.UsageError(f"{run_dir} is a {predictor.task!r} run, which cannot predict{hint}")
+    if predictor.task in ("forecast", "seq2seq") and top_k != 1:
+        raise click.UsageError("--top-k is for classify runs")
     if predictor.task == "forecast":  # the inputs are CSV files of recent rows
+        if beam is not None:
+            raise click.UsageError("--beam is for seq2seq runs")
         files = [*inputs, *([data] if data is not None else [])]
         if not files:
             raise click.UsageError("give the recent rows as a CSV file: --data recent.csv")

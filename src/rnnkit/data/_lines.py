@@ -197,7 +197,13 @@ def resolve_columns(
             out.append(names.index(column))
         elif isinstance(column, int) and not isinstance(column, bool):
             if not -width <= column < width:
-                raise DataError(path, None, f"a column number in [{-width}, {width})", f"{column}")
+                need = column + 1 if column >= 0 else -column
+                raise DataError(
+                    path,
+                    1,
+                    f"at least {need} columns (column {column} is read)",
+                    f"{width} (is the delimiter right?)",
+                )
             out.append(column % width)
         else:
             raise ConfigError(f"a column is a name or a number, got {column!r}")

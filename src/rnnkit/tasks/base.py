@@ -17,7 +17,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from rnnkit.config import DataConfig, ModelConfig, RunConfig, TrainConfig, load_toml
+from rnnkit.config import (
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+    check_task_options,
+    load_toml,
+)
 from rnnkit.errors import CheckpointError, ConfigError
 from rnnkit.training import distributed
 from rnnkit.training.checkpoint import RunDirectory
@@ -137,19 +144,22 @@ def train(
     """Train a model for ``task`` and return its predictor.
 
     Args:
-        task: a registered task name: ``"lm"`` or ``"classify"``.
+        task: a registered task name: ``"lm"``, ``"classify"``, ``"tag"``,
+            ``"forecast"`` or ``"seq2seq"``.
         config: a :class:`RunConfig` or the path of a TOML file; ``options`` override it.
         out: the run directory (default ``runs/<task>-<timestamp>``).
         resume: a run directory to continue from its last checkpoint; only
             training limits (``max_steps``, ``time_budget``, ...) may change.
         progress: show progress on stderr.
-        options: any config field by name, e.g. ``hidden_size=256, max_steps=100``.
+        options: any config field by name, e.g. ``hidden_size=256, max_steps=100``;
+            a field that only other tasks read (``horizon`` for ``lm``) is refused.
 
     Example:
         >>> lm = rnnkit.train("lm", data="input.txt", max_steps=200)  # doctest: +SKIP
         >>> print(lm.generate("ROMEO:", max_new=100, temperature=0.8))  # doctest: +SKIP
     """
     sections = split_options(options)
+    check_task_options(task, [k for k, v in options.items() if v is not None])
     if resume is not None:
         run = RunDirectory.open(resume)
         cfg = run.load_config()
