@@ -140,7 +140,7 @@ def test_scheduled_sampling_additive_attention_and_word_targets_train(tmp_path):
 
 def test_embedded_restoration_pairs_are_fixed_and_split_three_ways():
     train, valid, test = (restoration_pairs(s) for s in ("train", "valid", "test"))
-    assert len(train) > 50_000 and len(valid) > 3000 and len(test) > 3000
+    assert len(train) > 50_000 and len(valid) > 1000 and len(test) > 3000
     assert restoration_pairs("valid") == valid  # the same every time
     assert not {t for _, t in valid} & {t for _, t in test}  # disjoint
     assert all(s == restoration_source(t) and len(t) <= 80 for s, t in valid[:500])
