@@ -126,6 +126,23 @@ def test_training_time_and_so_the_budget_leave_evaluations_out():
     assert records[-1]["elapsed"] - records[0]["elapsed"] < 0.3
 
 
+def test_keep_best_weighs_the_steps_after_the_last_evaluation_too():
+    torch.manual_seed(0)
+    records = []
+    trainer = Trainer(
+        _TinyLM(),
+        _config(max_steps=25, eval_every=10, keep_best=True),
+        _Program(),
+        progress=False,
+        callbacks=[lambda event, _, record: event == "evaluate" and records.append(record)],
+    )
+    final = trainer.fit()
+    assert [r["step"] for r in records] == [10, 20, 25, 25]  # 25: a slice, then the full one
+    # training still improves the tiny model here, so step 25 is kept, not step 20
+    assert records[2]["valid_loss"] < records[1]["valid_loss"]
+    assert math.isclose(final["loss"], records[2]["valid_loss"], rel_tol=1e-6)
+
+
 def test_cosine_schedule_warms_up_then_decays_to_a_tenth():
     trainer = Trainer(_TinyLM(), _config(lr=1.0, warmup_steps=10), _Program(), progress=False)
     trainer.step = 0

@@ -171,6 +171,7 @@ class Trainer:
         self.state: State = None  # carried recurrent state (truncated BPTT)
         self.lr_scale = 1.0  # "plateau" cuts
         self.best: float | None = None
+        self._evaluated_step: int | None = None  # the step of the last evaluation
         self._best_weights: dict[str, Tensor] | None = None
         self.bad_evals = 0  # evaluations since the best (early stopping and plateau)
         self.last_metrics: dict[str, float] = {}
@@ -309,6 +310,7 @@ class Trainer:
         with torch.no_grad(), self._autocast():
             metrics = self.program.evaluate(self.model, max_batches=max_batches)
         self.model.train()
+        self._evaluated_step = self.step
         record = {
             "step": self.step,
             "epoch": self.epoch,
@@ -473,6 +475,9 @@ class Trainer:
         elapsed = time.perf_counter() - start
         self.save_checkpoint(elapsed)  # the last state, for --resume
         if c.keep_best or c.early_stopping:
+            if self.stop_reason != "early_stopping" and self._evaluated_step != self.step:
+                # the steps since the last evaluation compete for the best weights too
+                self._track_best(self.evaluate(c.eval_max_batches, elapsed, train_loss))
             self._restore_best()
             if self.run is not None:
                 self.run.save_weights(self.model)  # the run's weights are the best ones
