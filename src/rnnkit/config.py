@@ -185,7 +185,7 @@ class TrainConfig:
     """The training loop; knows nothing of tasks."""
 
     optimizer: str = "adamw"
-    lr: float = 2e-3
+    lr: float = 3e-3
     weight_decay: float = 0.0
     schedule: str = "cosine"  # constant | cosine | step | plateau
     warmup_steps: int = 50
