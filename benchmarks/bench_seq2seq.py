@@ -106,6 +106,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "seq2seq",
+                "command": "python " + " ".join(sys.argv),
                 "task": "restore the spaces and capitals of Shakespeare lines",
                 "torch": torch.__version__,
                 "threads": args.threads,

@@ -136,6 +136,7 @@ def main() -> None:
     json.dump(
         {
             "benchmark": "tag",
+            "command": "python " + " ".join(sys.argv),
             "device": args.device,
             "threads": args.threads,
             "time_budget_per_model": args.time_budget,

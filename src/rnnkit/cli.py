@@ -153,8 +153,8 @@ def _training_options(f):
         ),
         click.option(
             "--class-weights",
-            type=click.Choice(["balanced"]),
-            help="classify: weight the loss by n / (K * n_k) for imbalanced labels.",
+            type=click.Choice(["balanced", "sqrt"]),
+            help="classify: weight the loss by n / (K * n_k) for imbalanced labels, or its root.",
         ),
         click.option(
             "--format",

@@ -230,3 +230,12 @@ def test_cli_train_evaluate_predict_and_a_bad_input(tmp_path):
     done = _rnnkit("evaluate", run, "--data", bad, cwd=tmp_path)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "bad.csv:3" in done.stderr
+
+
+def test_balanced_class_weights_and_their_square_root():
+    from rnnkit.tasks.classify import balanced_weights
+
+    labels = [0] * 6 + [1] * 2 + [2] * 1  # n = 9, K = 4 (class 3 never seen)
+    assert balanced_weights(labels, 4) == pytest.approx([9 / 24, 9 / 8, 9 / 4, 0.0])
+    root = balanced_weights(labels, 4, power=0.5)
+    assert root == pytest.approx([(9 / 24) ** 0.5, (9 / 8) ** 0.5, 1.5, 0.0])

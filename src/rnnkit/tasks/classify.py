@@ -143,11 +143,14 @@ def _dataset(
         raise
 
 
-def balanced_weights(labels: Sequence[int], num_classes: int) -> list[float]:
-    """scikit-learn's ``"balanced"`` weights: n / (K * n_k), 0 for a class never seen."""
+def balanced_weights(labels: Sequence[int], num_classes: int, power: float = 1.0) -> list[float]:
+    """scikit-learn's ``"balanced"`` weights, n / (K * n_k), raised to ``power``
+    (0.5: the square root, halfway to no weights); 0 for a class never seen."""
     counts = Counter(labels)
     n = len(labels)
-    return [n / (num_classes * counts[k]) if counts[k] else 0.0 for k in range(num_classes)]
+    return [
+        (n / (num_classes * counts[k])) ** power if counts[k] else 0.0 for k in range(num_classes)
+    ]
 
 
 class _Batches(Sequence):
@@ -289,8 +292,9 @@ class ClassificationTask(Task):
         train = _dataset(train_ex, tokenizer, vocab, label_names, train_source)
         valid = _dataset(valid_ex, tokenizer, vocab, label_names, valid_source)
         weights = None
-        if d.class_weights == "balanced":
-            weights = balanced_weights(train.labels, len(label_names))
+        if d.class_weights is not None:
+            power = 0.5 if d.class_weights == "sqrt" else 1.0
+            weights = balanced_weights(train.labels, len(label_names), power)
         config.model.vocab_size = len(vocab)
         config.model.num_classes = len(label_names)
         return ClassifyData(
