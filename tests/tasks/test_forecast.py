@@ -62,7 +62,9 @@ def trained(tmp_path_factory):
 def test_loss_goes_down_and_metrics_are_in_the_datas_units(trained):
     model, _, _ = trained
     records = model.run.read_metrics()
-    assert [r["step"] for r in records] == [20, 40, 60] and records[-1]["full"]
+    # keep_best: the last steps are evaluated (a slice) before the best weights are
+    # restored, then the kept weights are scored on the whole validation split
+    assert [r["step"] for r in records] == [20, 40, 60, 60] and records[-1]["full"]
     assert records[-1]["valid_loss"] < records[0]["valid_loss"]
     last = records[-1]
     assert last["valid_rmse"] == pytest.approx(math.sqrt(last["valid_mse"]))

@@ -54,8 +54,10 @@ def trained(tmp_path_factory):
 def test_loss_goes_down_and_entity_metrics_are_logged(trained):
     tagger, _, _ = trained
     records = tagger.run.read_metrics()
-    assert [r["step"] for r in records] == [20, 40, 60]
-    assert records[-1]["full"] is True
+    # keep_best: the last steps are evaluated (a slice) before the best weights are
+    # restored, then the kept weights are scored on the whole validation split
+    assert [r["step"] for r in records] == [20, 40, 60, 60]
+    assert records[-1]["full"] is True and records[-2]["full"] is False
     assert records[-1]["valid_loss"] < 0.6 * records[0]["valid_loss"]
     assert records[-1]["valid_f1"] > records[0]["valid_f1"]
     assert records[-1]["valid_f1"] > 0.3
