@@ -255,7 +255,7 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
             "dropout": 0.3,
             "pooling": "max",
         },
-        "data": {"batch_size": 64, "class_weights": "balanced"},
+        "data": {"batch_size": 64, "class_weights": "sqrt"},
         "train": {
             "epochs": 25,
             "lr": 3e-3,
