@@ -211,3 +211,12 @@ def test_numeric_csv_unknown_column_and_bad_date_format(fixtures, tmp_path):
         read_numeric_csv(path, date_column="day")
     table = read_numeric_csv(path, date_column="day", date_format="%m/%d/%Y")
     assert table.dates == ["01/02/2024"]
+
+
+def test_take_keeps_source_and_the_line_of_each_record_taken():
+    from rnnkit.data.readers import ReadResult, take
+
+    records = ReadResult(["a", "b", "c"], source="f.tsv", lines=[2, 5, 9])
+    part = take(records, [2, 0])
+    assert part == ["c", "a"] and part.source == "f.tsv" and part.lines == [9, 2]
+    assert take(["a", "b"], [1]) == ["b"] and not isinstance(take(["a", "b"], [1]), ReadResult)

@@ -31,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -46,6 +47,8 @@ from rnnkit.data._lines import (
 from rnnkit.data.conll import TaggedSentence, read_conll, read_conllu
 from rnnkit.errors import DataError
 
+T = TypeVar("T")
+
 __all__ = [
     "ReadResult",
     "NumericTable",
@@ -57,7 +60,17 @@ __all__ = [
     "read_numeric_csv",
     "read_conll",
     "read_conllu",
+    "take",
 ]
+
+
+def take(records: Sequence[T], indices: Sequence[int]) -> list[T]:
+    """The records at ``indices``; a :class:`ReadResult` stays one, keeping its
+    source and the line of each record taken (so later errors still name the row)."""
+    out = [records[i] for i in indices]
+    if isinstance(records, ReadResult):
+        return ReadResult(out, source=records.source, lines=[records.lines[i] for i in indices])
+    return out
 
 
 def read_text(path: str | os.PathLike) -> str:

@@ -24,7 +24,7 @@ from rnnkit.config import RunConfig
 from rnnkit.data import builtin
 from rnnkit.data.batching import BucketBatchSampler, LabelledBatch, collate_labelled
 from rnnkit.data.datasets import LabelledDataset
-from rnnkit.data.readers import ReadResult, read_label_folder, read_labelled
+from rnnkit.data.readers import read_label_folder, read_labelled, take
 from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
 from rnnkit.errors import CheckpointError, ConfigError, DataError
@@ -106,14 +106,6 @@ def _held_out(examples: Examples) -> tuple[list[int], list[int]]:
     return sorted(train), sorted(valid)
 
 
-def _subset(examples: Examples, indices: list[int]) -> Examples:
-    out = [examples[i] for i in indices]
-    lines = getattr(examples, "lines", None)
-    if lines is not None:
-        out = ReadResult(out, source=examples.source, lines=[lines[i] for i in indices])
-    return out
-
-
 def read_splits(config: RunConfig) -> tuple[Examples, Examples, str, str]:
     """(train examples, valid examples, their sources): the embedded names, or files."""
     d = config.data
@@ -129,7 +121,7 @@ def read_splits(config: RunConfig) -> tuple[Examples, Examples, str, str]:
     if not valid_idx:
         raise DataError(d.data, None, "at least 2 examples of a label to hold out", "fewer")
     held = f"{d.data} (stratified {VALID_FRACTION:.0%})"
-    return _subset(train, train_idx), _subset(train, valid_idx), d.data, held
+    return take(train, train_idx), take(train, valid_idx), d.data, held
 
 
 def _dataset(

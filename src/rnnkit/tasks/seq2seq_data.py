@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from rnnkit.config import RunConfig
 from rnnkit.data import builtin
-from rnnkit.data.readers import ReadResult, read_pairs
+from rnnkit.data.readers import ReadResult, read_pairs, take
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = [
@@ -80,14 +80,6 @@ def _held_out(pairs: Pairs) -> tuple[list[int], list[int]]:
     return sorted(order[n_valid:]), sorted(order[:n_valid])
 
 
-def _subset(pairs: Pairs, indices: list[int]) -> Pairs:
-    out = [pairs[i] for i in indices]
-    lines = getattr(pairs, "lines", None)
-    if lines is not None:
-        out = ReadResult(out, source=pairs.source, lines=[lines[i] for i in indices])
-    return out
-
-
 def read_splits(config: RunConfig) -> tuple[Pairs, Pairs, str, str]:
     """(train pairs, valid pairs, their sources): the embedded restoration task, or files."""
     d = config.data
@@ -103,4 +95,4 @@ def read_splits(config: RunConfig) -> tuple[Pairs, Pairs, str, str]:
     if not valid_idx:
         raise DataError(d.data, None, "at least 2 pairs, to hold some out", f"{len(train)}")
     held = f"{d.data} (held-out {VALID_FRACTION:.0%})"
-    return _subset(train, train_idx), _subset(train, valid_idx), d.data, held
+    return take(train, train_idx), take(train, valid_idx), d.data, held
