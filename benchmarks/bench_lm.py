@@ -5,8 +5,8 @@
 
 Quality mode trains rnnkit's default char-level LM for ``--budget`` seconds,
 fits Kneser-Ney n-grams of orders 3 to 8, and trains a plain torch.nn.LSTM loop
-(the same size, batch and BPTT; Adam at a constant rate, as a user would write
-it) for the same budget; all are scored on the same validation split with the
+(the same size, batch and BPTT; Adam at a constant rate in float32, as a user
+would write it) for the same budget; all are scored on the same validation split with the
 state carried through the text. It also reports when rnnkit reached the plain
 loop's loss at 8/15 of the budget (both clocks count training time, not
 evaluations), and generation speed (carried state) over a
@@ -31,6 +31,7 @@ from rnnkit.baselines.ngram import KneserNeyLM
 from rnnkit.config import RunConfig
 from rnnkit.data.datasets import LMStream
 from rnnkit.tasks.lm import evaluate_lm
+from rnnkit.training.trainer import cpu_has_native_bf16
 
 
 def log(msg: str) -> None:
@@ -151,6 +152,8 @@ def main() -> None:
             **rnn.config.to_dict()["data"],
             "lr": rnn.config.train.lr,
             "schedule": rnn.config.train.schedule,
+            "amp": rnn.config.train.amp,
+            "bf16_autocast": rnn.config.train.amp is not False and cpu_has_native_bf16(),
         },
     }
     from rnnkit.tasks.lm import encode, read_splits

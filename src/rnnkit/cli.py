@@ -108,9 +108,17 @@ def _training_options(f):
         click.option(
             "--keep-best/--keep-last", default=None, help="End with the best evaluated weights."
         ),
+        click.option(
+            "--ema",
+            type=float,
+            help="Evaluate and keep a moving average of the weights with this decay (0.999).",
+        ),
         click.option("--init-from", help="Start from this run's weights (new optimiser)."),
         click.option(
-            "--amp/--no-amp", default=None, help="Mixed precision on CUDA (bf16, or fp16 + scaler)."
+            "--amp/--no-amp",
+            default=None,
+            help="Mixed precision: bf16 autocast on CUDA or a CPU with native bf16 "
+            "(fp16 + scaler on older GPUs).",
         ),
         click.option(
             "--deterministic/--no-deterministic", default=None, help="Deterministic kernels only."
@@ -244,7 +252,9 @@ def _training_options(f):
             type=float,
             help="seq2seq: probability of feeding the true previous token in training (0-1).",
         ),
-        click.option("--beam", type=int, help="seq2seq: beam width of predict/evaluate (1 greedy)."),
+        click.option(
+            "--beam", type=int, help="seq2seq: beam width of predict/evaluate (1 greedy)."
+        ),
         click.option(
             "--max-target-length", type=int, help="seq2seq: decoding stops after this many tokens."
         ),

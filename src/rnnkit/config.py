@@ -203,11 +203,15 @@ class TrainConfig:
     metric: str = "loss"  # validation metric for early stopping, best weights and plateau
     early_stopping: int | None = None  # patience, in evaluations
     keep_best: bool = False  # end with the best evaluated weights (implied by early_stopping)
+    # evaluate and keep an exponential moving average of the weights (decay per step)
+    ema: float | None = None
     checkpoint_every: int = 500
     log_every: int = 20
     seed: int = 0
     device: str = "auto"
-    amp: bool = False  # bf16 (or fp16 with a grad scaler) autocast on CUDA
+    # mixed precision: bf16 autocast on CUDA or a CPU with native bf16 (fp16 + scaler on
+    # older GPUs when True); None ("auto"): bf16 where native, else float32 silently
+    amp: bool | None = None
     deterministic: bool = False
     tensorboard: bool = False  # TensorBoard logs in RUN_DIR/tb (the `tb` extra)
     init_from: str | None = None  # a run directory whose weights start this run
@@ -234,8 +238,12 @@ class TrainConfig:
             _positive(f"train.{name}", getattr(self, name))
         if self.warmup_steps < 0:
             raise ConfigError(f"train.warmup_steps must be >= 0, got {self.warmup_steps}")
+        if self.ema is not None and not 0.0 < self.ema < 1.0:
+            raise ConfigError(f"train.ema must be in (0, 1), got {self.ema}")
         if not 0.0 <= self.teacher_forcing <= 1.0:
-            raise ConfigError(f"train.teacher_forcing must be in [0, 1], got {self.teacher_forcing}")
+            raise ConfigError(
+                f"train.teacher_forcing must be in [0, 1], got {self.teacher_forcing}"
+            )
         for name in ("gamma", "min_lr_ratio"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ConfigError(f"train.{name} must be in (0, 1], got {getattr(self, name)}")
@@ -258,6 +266,7 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         "data": {"batch_size": 64, "class_weights": "sqrt"},
         "train": {
             "epochs": 25,
+            "amp": False,  # bf16 measured for lm only
             "lr": 3e-3,
             "eval_every": 100,
             "metric": "macro_f1",
@@ -280,6 +289,7 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         "data": {"batch_size": 32, "tokenizer": "regex"},
         "train": {
             "epochs": 30,
+            "amp": False,  # bf16 measured for lm only
             "lr": 1e-2,
             "eval_every": 200,
             "metric": "f1",
@@ -300,6 +310,7 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         "data": {"batch_size": 64},
         "train": {
             "epochs": 10,
+            "amp": False,  # bf16 measured for lm only
             "lr": 3e-3,
             "warmup_steps": 100,
             "eval_every": 500,
@@ -313,12 +324,13 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
             "cell": "gru",
             "num_layers": 1,
             "hidden_size": 64,
-            "dropout": 0.0,
+            "dropout": 0.2,
             "highway": True,
         },
         "data": {"batch_size": 64},
         "train": {
             "epochs": 20,
+            "amp": False,  # bf16 measured for lm only
             "lr": 3e-3,
             "warmup_steps": 0,
             "eval_every": 100,

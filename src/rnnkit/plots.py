@@ -130,8 +130,9 @@ def plot_forecast(
     ax.plot(x, actual, label="actual", color="black", linewidth=1.0)
     ax.plot(x, predicted, label="model", color="tab:blue", linewidth=1.0)
     if persistence is not None:
-        ax.plot(x, persistence, label="persistence", color="tab:orange", linewidth=0.8,
-                linestyle="--")
+        ax.plot(
+            x, persistence, label="persistence", color="tab:orange", linewidth=0.8, linestyle="--"
+        )
     if dates is not None and not isinstance(x, range):
         fig.autofmt_xdate()
     ax.set_xlabel("date" if dates is not None else "step")

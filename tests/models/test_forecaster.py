@@ -133,6 +133,36 @@ def test_patches_feed_the_recurrent_stack_fewer_longer_steps():
         model(torch.randn(2, 2, 2))
 
 
+def test_fit_highway_is_the_closed_form_least_squares_and_the_model_starts_there():
+    torch.manual_seed(0)
+    model = Forecaster(2, horizon=2, targets=[1], hidden_size=4, highway=True, lookback=4)
+    x = torch.randn(256, 6, 2)
+    relative = x[:, -4:, 1] - x[:, -1:, 1]  # (N, 4): what the highway reads
+    true_w, true_b = torch.randn(4, 2), torch.randn(2)
+    y = (relative @ true_w + true_b + x[:, -1:, 1]).unsqueeze(-1)  # (N, T_out, 1)
+    # the noise-free map is found (the last column of `relative` is 0, so its weight is free)
+    model.fit_highway(x, y, alphas=(1e-9,))
+    torch.testing.assert_close(model.highway.weight.T[:3], true_w[:3], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(model.highway.bias, true_b, atol=1e-4, rtol=1e-4)
+    assert not model.head.weight.any() and not model.head.bias.any()
+    # ... and the model's forecast is that linear map, whatever the recurrent part holds
+    torch.testing.assert_close(model(x), y, atol=1e-4, rtol=1e-4)
+
+
+def test_fit_highway_picks_its_penalty_on_the_valid_windows():
+    torch.manual_seed(0)
+    model = Forecaster(1, horizon=1, targets=[0], hidden_size=4, highway=True, lookback=8)
+    x, noise = torch.randn(12, 8, 1), torch.randn(12, 1, 1)
+    y = x[:, -1:, :] + noise  # pure noise after the last value: the best map is ~0
+    valid_x = torch.randn(500, 8, 1)
+    valid_y = valid_x[:, -1:, :] + torch.randn(500, 1, 1)
+    alpha = model.fit_highway(x, y, valid=(valid_x, valid_y), alphas=(1e-6, 1e3))
+    assert alpha == 1e3  # 12 windows of noise: the unpenalised fit over-fits them
+    assert model.fit_highway(x, y, alphas=(1e-6, 1e3)) == 1e-6  # no valid: the smallest
+    with pytest.raises(ConfigError, match="highway=True"):
+        Forecaster(1, hidden_size=4).fit_highway(x, y)
+
+
 def test_the_highway_needs_its_lookback():
     with pytest.raises(ConfigError, match="highway needs the lookback"):
         Forecaster(1, highway=True)

@@ -53,7 +53,9 @@ class _TinyLM(nn.Module):
 
 
 def _config(**kw):
-    base = dict(lr=0.05, warmup_steps=0, eval_every=1000, checkpoint_every=1000, log_every=5)
+    base = dict(
+        lr=0.05, warmup_steps=0, eval_every=1000, checkpoint_every=1000, log_every=5, amp=False
+    )
     return TrainConfig(**{**base, **kw})
 
 
@@ -278,15 +280,91 @@ def test_metric_not_reported_by_the_task_is_a_config_error():
         Trainer(nn.Linear(3, 1), cfg, program, progress=False).fit()
 
 
-def test_amp_on_cpu_warns_and_trains_in_float32():
+def test_amp_on_cpu_is_bf16_autocast_where_the_cpu_has_it_else_float32(monkeypatch):
     import pytest
 
+    from rnnkit.training import trainer as trainer_module
+
     torch.manual_seed(0)
-    with pytest.warns(UserWarning, match="--amp works on CUDA only"):
+    monkeypatch.setattr(trainer_module, "cpu_has_native_bf16", lambda: False)
+    with pytest.warns(UserWarning, match="native bfloat16"):
         trainer = Trainer(_TinyLM(), _config(amp=True, max_steps=2), _Program(), progress=False)
     assert trainer.amp_dtype is None
+    monkeypatch.setattr(trainer_module, "cpu_has_native_bf16", lambda: True)
+    trainer = Trainer(_TinyLM(), _config(amp=True, max_steps=20), _Program(), progress=False)
+    assert trainer.amp_dtype == torch.bfloat16
+    seen = []
+    model = trainer.model
+    model.decoder.register_forward_hook(lambda m, args, out: seen.append(out.dtype))
+    before = _Program().evaluate(model)["loss"]
     trainer.fit()
-    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
+    assert torch.bfloat16 in seen  # the forward ran under autocast
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # the weights did not
+    assert trainer.last_metrics["loss"] < before
+
+
+def test_ema_evaluates_and_keeps_the_moving_average_of_the_weights(tmp_path):
+    torch.manual_seed(0)
+    x, y = torch.randn(16, 3), torch.randn(16, 1)
+    model, raw = nn.Linear(3, 1), nn.Linear(3, 1)
+    raw.load_state_dict(model.state_dict())
+    decay = 0.8
+    cfg = dict(optimizer="sgd", lr=0.05, schedule="constant", max_steps=6, clip_grad_norm=None)
+    evaluated = []
+
+    def remember(event, trainer, record):
+        if event == "evaluate":
+            evaluated.append(trainer.eval_model.weight.detach().clone())
+
+    run = RunDirectory(tmp_path)
+    trainer = Trainer(
+        model,
+        _config(ema=decay, eval_every=3, **cfg),
+        _Regression([(x, y)]),
+        run=run,
+        callbacks=[remember],
+        progress=False,
+    )
+    trainer.fit()
+    # the same SGD steps without averaging, and the average worked out by hand
+    opt = torch.optim.SGD(raw.parameters(), lr=0.05, momentum=0.9)
+    average = raw.weight.detach().clone()  # the first step's weights start the average
+    for step in range(6):
+        opt.zero_grad()
+        F.mse_loss(raw(x), y).backward()
+        opt.step()
+        now = raw.weight.detach().clone()
+        average = now if step == 0 else decay * average + (1 - decay) * now
+    torch.testing.assert_close(model.weight, average)  # the run ends with the average
+    assert not torch.allclose(average, raw.weight)  # which is not the last weights
+    torch.testing.assert_close(evaluated[-1], average)  # and the average is what is evaluated
+    assert len(evaluated) == 2  # step 3 and the final one
+    saved = nn.Linear(3, 1)
+    run.load_weights(saved)
+    torch.testing.assert_close(saved.weight, average)
+
+
+def test_ema_resumes_exactly(tmp_path):
+    import pytest
+
+    def run(program, run_dir, resume=False):
+        torch.manual_seed(0)
+        model = _TinyLM()
+        cfg = _config(max_steps=30, checkpoint_every=1000, ema=0.9)
+        trainer = Trainer(model, cfg, program, run=RunDirectory(run_dir), progress=False)
+        if resume:
+            trainer.resume(RunDirectory(run_dir))
+        trainer.fit()
+        return model
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    straight = run(_Program(), tmp_path / "a")
+    with pytest.raises(KeyboardInterrupt):
+        run(_Interrupt(at_call=13), tmp_path / "b")
+    resumed = run(_Program(), tmp_path / "b", resume=True)
+    for (name, p), q in zip(straight.named_parameters(), resumed.parameters()):
+        assert torch.equal(p, q), name
 
 
 def test_same_seed_same_weights_other_seed_other_weights():

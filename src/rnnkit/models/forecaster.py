@@ -148,13 +148,7 @@ class Forecaster(nn.Module):
                 f"expected windows of shape (N, L, {self.input_size}), got {tuple(x.shape)}"
             )
         N, L, _ = x.shape
-        shift = scale = None
-        if self.window_norm != "none":
-            shift = x[:, -1:, :]  # (N, 1, F)
-            x = x - shift
-            if self.window_norm == "last_scale":
-                scale = x.std(dim=1, keepdim=True, unbiased=False) + _EPS  # (N, 1, F)
-                x = x / scale
+        x, shift, scale = self._normalize(x)
         P = self.patch
         if L < P:
             raise ConfigError(f"patches of {P} rows need windows of >= {P} rows, got {L}")
@@ -168,15 +162,92 @@ class Forecaster(nn.Module):
             last = out[:, -1]  # (N, H)
         y = self.head(self.dropout(last)).view(N, self.horizon, -1)  # (N, T_out, F_out)
         if self.highway is not None:
-            if self.lookback > L:
-                raise ConfigError(f"the highway needs windows of >= {self.lookback} rows, got {L}")
-            recent = x[:, -self.lookback :, self.targets].transpose(1, 2)  # (N, F_out, L)
-            y = y + self.highway(recent).transpose(1, 2)  # (N, T_out, F_out)
+            y = y + self.highway(self._recent(x)).transpose(1, 2)  # (N, T_out, F_out)
         if scale is not None:
             y = y * scale[:, :, self.targets]
         if shift is not None:
             y = y + shift[:, :, self.targets]
         return y
+
+    def _normalize(self, x: Tensor) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        """(x normalised by its window, shift (N, 1, F) or None, scale (N, 1, F) or None)."""
+        shift = scale = None
+        if self.window_norm != "none":
+            shift = x[:, -1:, :]  # (N, 1, F)
+            x = x - shift
+            if self.window_norm == "last_scale":
+                scale = x.std(dim=1, keepdim=True, unbiased=False) + _EPS  # (N, 1, F)
+                x = x / scale
+        return x, shift, scale
+
+    def _recent(self, x: Tensor) -> Tensor:
+        """The highway's input: the last L rows of each target column, (N, F_out, L)."""
+        if self.lookback > x.size(1):
+            raise ConfigError(
+                f"the highway needs windows of >= {self.lookback} rows, got {x.size(1)}"
+            )
+        return x[:, -self.lookback :, self.targets].transpose(1, 2)
+
+    @torch.no_grad()
+    def fit_highway(
+        self,
+        x: Tensor,
+        y: Tensor,
+        valid: tuple[Tensor, Tensor] | None = None,
+        alphas: Sequence[float] = (1e-4, 1e-3, 1e-2, 0.1, 1.0),
+    ) -> float:
+        """Start from the best linear forecaster: set the highway to the ridge
+        regression of the normalised targets on its normalised input, in closed form,
+        and zero the recurrent head, so the model begins as that linear map and the
+        recurrent part learns only what it misses (the residual).
+
+        The penalty is ``alpha * trace(A^T A) / L`` for each ``alpha`` in ``alphas``;
+        the one with the lowest MSE on ``valid`` is kept (the smallest when no
+        ``valid`` is given).
+
+        Args:
+            x: (N, L, F) training windows; y: (N, T_out, F_out) their targets.
+            valid: optional (x, y) of the same shapes, to choose the penalty.
+
+        Returns:
+            the chosen ``alpha``.
+        """
+        if self.highway is None:
+            raise ConfigError("fit_highway needs a model built with highway=True")
+
+        def design(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+            xn, shift, scale = self._normalize(x.double())
+            y = y.double()
+            if shift is not None:
+                y = y - shift[:, :, self.targets]
+            if scale is not None:
+                y = y / scale[:, :, self.targets]
+            A = self._recent(xn).reshape(-1, self.lookback)  # (N*F_out, L)
+            b = y.transpose(1, 2).reshape(-1, self.horizon)  # (N*F_out, T_out)
+            return A, b
+
+        A, b = design(x, y)
+        a_mean, b_mean = A.mean(0), b.mean(0)
+        Ac, bc = A - a_mean, b - b_mean
+        gram, rhs = Ac.T @ Ac, Ac.T @ bc  # (L, L), (L, T_out)
+        ridge = gram.diagonal().mean().clamp_min(1e-12) * torch.eye(len(gram), dtype=gram.dtype)
+        held_out = design(*valid) if valid is not None else None
+        best = None
+        for alpha in alphas:
+            weight = torch.linalg.solve(gram + alpha * ridge, rhs)  # (L, T_out)
+            bias = b_mean - a_mean @ weight  # (T_out,)
+            score = 0.0
+            if held_out is not None:
+                Av, bv = held_out
+                score = float(((Av @ weight + bias - bv) ** 2).mean())
+            if best is None or score < best[0]:
+                best = (score, alpha, weight, bias)
+        _, alpha, weight, bias = best
+        self.highway.weight.copy_(weight.T)
+        self.highway.bias.copy_(bias)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        return alpha
 
     def forecast(self, x: Tensor, steps: int) -> Tensor:
         """The next ``steps`` rows of the target columns: direct when the head emits

@@ -75,12 +75,20 @@ class ForecastProgram:
     MSE, MAE, RMSE and MAPE of the T_out-step forecasts in the data's units."""
 
     def __init__(
-        self, data: ForecastData, config: RunConfig, device: torch.device, dist: DistInfo
+        self,
+        data: ForecastData,
+        config: RunConfig,
+        device: torch.device,
+        dist: DistInfo,
+        model: nn.Module | None = None,
     ) -> None:
         self.data, self.config, self.device, self.dist = data, config, device, dist
         self.x, self.y = (t.to(device) for t in training_windows(data, data.train, config))
         self.valid_x, self.valid_y = training_windows(data, data.valid, config)
         self.batch_size = config.data.batch_size
+        highway = getattr(model, "highway", None)
+        if highway is not None and not config.train.init_from:  # (a resume loads its weights)
+            model.fit_highway(self.x, self.y, valid=(self.valid_x, self.valid_y))
         self._epoch: int | None = None
         self._batches: _Batches | None = None
 
@@ -177,7 +185,8 @@ class ForecastTask(Task):
     def program(
         self, model: nn.Module, data: ForecastData, config: RunConfig, dist: DistInfo
     ) -> ForecastProgram:
-        self._program = ForecastProgram(data, config, next(model.parameters()).device, dist)
+        device = next(model.parameters()).device
+        self._program = ForecastProgram(data, config, device, dist, model)
         return self._program
 
     def predictor(

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import torch
 from torch import Tensor, nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from rnnkit.config import TrainConfig
@@ -34,6 +35,7 @@ __all__ = [
     "Trainer",
     "TrainingProgram",
     "StepOutput",
+    "cpu_has_native_bf16",
     "detach_state",
     "resolve_device",
     "seed_everything",
@@ -83,6 +85,17 @@ class TrainingProgram(Protocol):
 
     def evaluate(self, model: nn.Module, max_batches: int | None = None) -> dict[str, float]:
         """Validation metrics, with at least ``loss``; the model is in eval mode."""
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX).
+
+    There, bf16 autocast runs the LSTM and linear kernels of oneDNN about 1.6x
+    faster than float32 (benchmarks/bench_trainer.py); elsewhere bf16 is emulated
+    and slower, so ``amp`` falls back to float32.
+    """
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 
 
 def detach_state(state: State) -> State:
@@ -164,6 +177,7 @@ class Trainer:
         self.train_model = self._wrap(model)
         self.optimizer = self._make_optimizer()
         self.amp_dtype, self.scaler = self._amp()
+        self.ema = self._make_ema()
         self.step = 0  # optimiser steps
         self.epoch = 0
         self.position = 0  # next batch within the epoch
@@ -195,15 +209,39 @@ class Trainer:
             return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
         return torch.optim.SGD(params, lr=c.lr, momentum=0.9, weight_decay=c.weight_decay)
 
+    def _make_ema(self) -> AveragedModel | None:
+        """The moving average of the weights (Polyak averaging), evaluated and kept."""
+        if not self.config.ema:
+            return None
+        return AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(self.config.ema))
+
+    @property
+    def eval_model(self) -> nn.Module:
+        """The weights that are evaluated and kept: the moving average, when there is one."""
+        return self.ema.module if self.ema is not None else self.model
+
     def _amp(self) -> tuple[torch.dtype | None, torch.amp.GradScaler | None]:
-        if not self.config.amp:
+        """bf16 autocast where the hardware multiplies bf16 natively; ``amp=True`` also
+        takes fp16 with a grad scaler on older GPUs and warns where neither exists;
+        ``amp=None`` ("auto") stays in float32 there without a word."""
+        amp = self.config.amp
+        if amp is False:
             return None, None
-        if self.device.type != "cuda":
-            warnings.warn("--amp works on CUDA only; training in float32", stacklevel=3)
+        if self.device.type == "cuda":
+            if torch.cuda.is_bf16_supported():
+                return torch.bfloat16, None
+            if amp:
+                return torch.float16, torch.amp.GradScaler("cuda")
             return None, None
-        if torch.cuda.is_bf16_supported():
+        if self.device.type == "cpu" and cpu_has_native_bf16():
             return torch.bfloat16, None
-        return torch.float16, torch.amp.GradScaler("cuda")
+        if amp:
+            warnings.warn(
+                f"--amp needs CUDA or a CPU with native bfloat16 (AVX512-BF16 or AMX); "
+                f"training on {self.device.type} in float32",
+                stacklevel=3,
+            )
+        return None, None
 
     def _limits(self) -> tuple[int | None, int | None, float | None]:
         c = self.config
@@ -254,6 +292,7 @@ class Trainer:
         return {
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler is not None else {},
+            "ema": self.ema.state_dict() if self.ema is not None else {},
             "step": self.step,
             "epoch": self.epoch,
             "position": self.position,
@@ -273,6 +312,8 @@ class Trainer:
             self.optimizer.load_state_dict(sd["optimizer"])
             if self.scaler is not None and sd["scaler"]:
                 self.scaler.load_state_dict(sd["scaler"])
+            if self.ema is not None and sd.get("ema"):
+                self.ema.load_state_dict(sd["ema"])
             self.step, self.epoch, self.position = sd["step"], sd["epoch"], sd["position"]
             self.elapsed = float(sd["elapsed"])
             self.lr_scale, self.best, self.bad_evals = sd["lr_scale"], sd["best"], sd["bad_evals"]
@@ -306,10 +347,11 @@ class Trainer:
             callback(event, self, record)
 
     def evaluate(self, max_batches: int | None, elapsed: float, train_loss: float | None) -> dict:
-        self.model.eval()
+        model = self.eval_model
+        model.eval()
         with torch.no_grad(), self._autocast():
-            metrics = self.program.evaluate(self.model, max_batches=max_batches)
-        self.model.train()
+            metrics = self.program.evaluate(model, max_batches=max_batches)
+        model.train()
         self._evaluated_step = self.step
         record = {
             "step": self.step,
@@ -339,9 +381,9 @@ class Trainer:
         if self.best is None or sign * value < sign * self.best:
             self.best, self.bad_evals = value, 0
             if c.keep_best or c.early_stopping:
-                self._best_weights = copy.deepcopy(self.model.state_dict())
+                self._best_weights = copy.deepcopy(self.eval_model.state_dict())
                 if self.run is not None:
-                    self.run.save_weights(self.model, name="best.safetensors")
+                    self.run.save_weights(self.eval_model, name="best.safetensors")
             return False
         self.bad_evals += 1
         if c.schedule == "plateau" and self.bad_evals % c.plateau_patience == 0:
@@ -388,6 +430,8 @@ class Trainer:
             self.scaler.update()
         else:
             self.optimizer.step()
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
         self.step += 1
         return loss_sum, tokens
 
@@ -474,6 +518,10 @@ class Trainer:
         self.stop_reason = self.stop_reason or "epochs"
         elapsed = time.perf_counter() - start
         self.save_checkpoint(elapsed)  # the last state, for --resume
+        if self.ema is not None:  # the run ends with the averaged weights
+            self.model.load_state_dict(self.ema.module.state_dict())
+            if self.run is not None:
+                self.run.save_weights(self.model)
         if c.keep_best or c.early_stopping:
             if self.stop_reason != "early_stopping" and self._evaluated_step != self.step:
                 # the steps since the last evaluation compete for the best weights too
