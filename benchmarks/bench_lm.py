@@ -153,6 +153,7 @@ def main() -> None:
             "lr": rnn.config.train.lr,
             "schedule": rnn.config.train.schedule,
             "amp": rnn.config.train.amp,
+            "ema": rnn.config.train.ema,
             "bf16_autocast": rnn.config.train.amp is not False and cpu_has_native_bf16(),
         },
     }

@@ -53,3 +53,17 @@ def test_train_refuses_a_setting_its_task_does_not_read(tmp_path):
     with pytest.raises(ConfigError, match="the lm task does not use it"):
         rnnkit.train("lm", out=tmp_path / "run", horizon=3, max_steps=1, progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_optional_settings_are_type_checked_too():
+    cfg = RunConfig.from_dict({"train": {"ema": 0.999, "amp": None, "time_budget": 5}})
+    assert (cfg.train.ema, cfg.train.amp, cfg.train.time_budget) == (0.999, None, 5.0)
+    with pytest.raises(ConfigError, match="amp must be bool or None, got 'yes'"):
+        RunConfig.from_dict({"train": {"amp": "yes"}})
+    with pytest.raises(ConfigError, match="max_steps must be int or None, got 1.5"):
+        RunConfig.from_dict({"train": {"max_steps": 1.5}})
+    with pytest.raises(ConfigError, match="max_steps must be int or None, got True"):
+        RunConfig.from_dict({"train": {"max_steps": True}})
+    cfg.train.ema = 1.0
+    with pytest.raises(ConfigError, match=r"train.ema must be in \[0, 1\) \(0: off\)"):
+        cfg.validate()

@@ -80,6 +80,15 @@ def _training_options(f):
             ),
             help="How text becomes tokens (lm, classify, seq2seq source; tag: predict's input).",
         ),
+        click.option(
+            "--min-freq",
+            type=int,
+            help="Tokens seen fewer times in the training data become <unk>.",
+        ),
+        click.option("--max-vocab", type=int, help="Keep only the most frequent tokens (<unk>)."),
+        click.option(
+            "--lowercase/--no-lowercase", default=None, help="Lowercase words (word tokenizer)."
+        ),
         click.option("--batch-size", type=int, help="Sequences per batch."),
         click.option("--lr", type=float, help="Peak learning rate."),
         click.option("--warmup-steps", type=int, help="Linear warmup steps."),
@@ -111,7 +120,8 @@ def _training_options(f):
         click.option(
             "--ema",
             type=float,
-            help="Evaluate and keep a moving average of the weights with this decay (0.999).",
+            help="Evaluate and keep a moving average of the weights with this decay "
+            "per step (e.g. 0.999; 0: off).",
         ),
         click.option("--init-from", help="Start from this run's weights (new optimiser)."),
         click.option(

@@ -20,11 +20,12 @@ A TOML file looks like::
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import json
 import os
 import sys
+import types
+import typing
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -203,8 +204,9 @@ class TrainConfig:
     metric: str = "loss"  # validation metric for early stopping, best weights and plateau
     early_stopping: int | None = None  # patience, in evaluations
     keep_best: bool = False  # end with the best evaluated weights (implied by early_stopping)
-    # evaluate and keep an exponential moving average of the weights (decay per step)
-    ema: float | None = None
+    # evaluate and keep an exponential moving average of the weights (decay per step,
+    # warmed up; None or 0: off)
+    ema: float | None = 0.995
     checkpoint_every: int = 500
     log_every: int = 20
     seed: int = 0
@@ -238,8 +240,8 @@ class TrainConfig:
             _positive(f"train.{name}", getattr(self, name))
         if self.warmup_steps < 0:
             raise ConfigError(f"train.warmup_steps must be >= 0, got {self.warmup_steps}")
-        if self.ema is not None and not 0.0 < self.ema < 1.0:
-            raise ConfigError(f"train.ema must be in (0, 1), got {self.ema}")
+        if self.ema is not None and not 0.0 <= self.ema < 1.0:
+            raise ConfigError(f"train.ema must be in [0, 1) (0: off), got {self.ema}")
         if not 0.0 <= self.teacher_forcing <= 1.0:
             raise ConfigError(
                 f"train.teacher_forcing must be in [0, 1], got {self.teacher_forcing}"
@@ -266,7 +268,8 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         "data": {"batch_size": 64, "class_weights": "sqrt"},
         "train": {
             "epochs": 25,
-            "amp": False,  # bf16 measured for lm only
+            "amp": False,  # bf16 and the moving average measured for lm only
+            "ema": None,
             "lr": 3e-3,
             "eval_every": 100,
             "metric": "macro_f1",
@@ -289,7 +292,8 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         "data": {"batch_size": 32, "tokenizer": "regex"},
         "train": {
             "epochs": 30,
-            "amp": False,  # bf16 measured for lm only
+            "amp": False,  # bf16 and the moving average measured for lm only
+            "ema": None,
             "lr": 1e-2,
             "eval_every": 200,
             "metric": "f1",
@@ -310,7 +314,8 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         "data": {"batch_size": 64},
         "train": {
             "epochs": 10,
-            "amp": False,  # bf16 measured for lm only
+            "amp": False,  # bf16 and the moving average measured for lm only
+            "ema": None,
             "lr": 3e-3,
             "warmup_steps": 100,
             "eval_every": 500,
@@ -330,7 +335,8 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         "data": {"batch_size": 64},
         "train": {
             "epochs": 20,
-            "amp": False,  # bf16 measured for lm only
+            "amp": False,  # bf16 and the moving average measured for lm only
+            "ema": None,
             "lr": 3e-3,
             "warmup_steps": 0,
             "eval_every": 100,
@@ -344,7 +350,8 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
 #: Settings that only some tasks read (the others would silently ignore them): given
 #: by name to another task, :func:`check_task_options` rejects them.
 TASK_OPTIONS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("order", "context", "bptt", "tie_weights"), ("lm",)),
+    **dict.fromkeys(("order", "context", "bptt", "tie_weights", "lowercase"), ("lm",)),
+    **dict.fromkeys(("min_freq", "max_vocab"), ("lm", "classify", "tag", "seq2seq")),
     "bidirectional": ("classify", "tag", "forecast", "seq2seq"),
     **dict.fromkeys(("pooling", "text_column", "label_column", "class_weights"), ("classify",)),
     "header": ("classify", "seq2seq"),
@@ -482,24 +489,38 @@ def load_toml(path: str | os.PathLike) -> RunConfig:
 
 def _checked(klass, values: dict[str, Any], source: str, skip: set[str] = frozenset()) -> dict:
     known = {f.name: f for f in fields(klass) if f.name not in skip}
+    hints = typing.get_type_hints(klass)
     out = {}
     for key, value in values.items():
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigError(f"{source}: unknown setting {key!r}{hint}")
-        default = known[key].default
-        if default is not dataclasses.MISSING and default is not None and value is not None:
-            expected = type(default)
-            ok = isinstance(value, expected) and not (
-                expected is not bool and isinstance(value, bool)
-            )
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                ok, value = True, float(value)
-            if not ok:
-                raise ConfigError(f"{source}: {key} must be {expected.__name__}, got {value!r}")
-        out[key] = value
+        out[key] = _typed(hints[key], key, value, source)
     return out
+
+
+def _typed(annotation, key: str, value: Any, source: str) -> Any:
+    """``value`` checked against a field's annotation (``int``, ``float | None``, ...);
+    an int is taken where a float is expected, a bool never where a number is."""
+    allowed = typing.get_args(annotation) if typing.get_origin(annotation) in _UNIONS else ()
+    allowed = allowed or (annotation,)
+    if value is None and type(None) in allowed:
+        return None
+    for expected in allowed:
+        if expected is type(None) or not isinstance(expected, type):
+            continue
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, expected) and not (expected is not bool and isinstance(value, bool)):
+            return value
+    if any(not isinstance(t, type) for t in allowed):  # list[str] and the like: as given
+        return value
+    names = " or ".join("None" if t is type(None) else t.__name__ for t in allowed)
+    raise ConfigError(f"{source}: {key} must be {names}, got {value!r}")
+
+
+_UNIONS = (typing.Union, types.UnionType)
 
 
 def _task_defaults(task: str, section: str) -> dict[str, Any]:

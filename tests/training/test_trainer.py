@@ -54,7 +54,13 @@ class _TinyLM(nn.Module):
 
 def _config(**kw):
     base = dict(
-        lr=0.05, warmup_steps=0, eval_every=1000, checkpoint_every=1000, log_every=5, amp=False
+        lr=0.05,
+        warmup_steps=0,
+        eval_every=1000,
+        checkpoint_every=1000,
+        log_every=5,
+        amp=False,
+        ema=None,
     )
     return TrainConfig(**{**base, **kw})
 
@@ -308,7 +314,7 @@ def test_ema_evaluates_and_keeps_the_moving_average_of_the_weights(tmp_path):
     x, y = torch.randn(16, 3), torch.randn(16, 1)
     model, raw = nn.Linear(3, 1), nn.Linear(3, 1)
     raw.load_state_dict(model.state_dict())
-    decay = 0.8
+    decay = 0.3  # below (1 + n) / (10 + n) from the fourth update on: both regimes
     cfg = dict(optimizer="sgd", lr=0.05, schedule="constant", max_steps=6, clip_grad_norm=None)
     evaluated = []
 
@@ -334,7 +340,8 @@ def test_ema_evaluates_and_keeps_the_moving_average_of_the_weights(tmp_path):
         F.mse_loss(raw(x), y).backward()
         opt.step()
         now = raw.weight.detach().clone()
-        average = now if step == 0 else decay * average + (1 - decay) * now
+        d = min(decay, (1 + step) / (10 + step))  # warmed up: n = step updates so far
+        average = now if step == 0 else d * average + (1 - d) * now
     torch.testing.assert_close(model.weight, average)  # the run ends with the average
     assert not torch.allclose(average, raw.weight)  # which is not the last weights
     torch.testing.assert_close(evaluated[-1], average)  # and the average is what is evaluated

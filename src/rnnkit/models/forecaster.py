@@ -230,8 +230,9 @@ class Forecaster(nn.Module):
         a_mean, b_mean = A.mean(0), b.mean(0)
         Ac, bc = A - a_mean, b - b_mean
         gram, rhs = Ac.T @ Ac, Ac.T @ bc  # (L, L), (L, T_out)
-        ridge = gram.diagonal().mean().clamp_min(1e-12) * torch.eye(len(gram), dtype=gram.dtype)
-        held_out = design(*valid) if valid is not None else None
+        eye = torch.eye(len(gram), dtype=gram.dtype, device=gram.device)
+        ridge = gram.diagonal().mean().clamp_min(1e-12) * eye
+        held_out = design(*(t.to(x.device) for t in valid)) if valid is not None else None
         best = None
         for alpha in alphas:
             weight = torch.linalg.solve(gram + alpha * ridge, rhs)  # (L, T_out)
