@@ -72,7 +72,11 @@ class _Batches(Sequence):
 class ForecastProgram:
     """The :class:`~rnnkit.training.trainer.TrainingProgram` of a forecaster: shuffled
     training windows, MSE on the scaled targets; validation reports that loss and
-    MSE, MAE, RMSE and MAPE of the T_out-step forecasts in the data's units."""
+    MSE, MAE, RMSE and MAPE of the T_out-step forecasts in the data's units.
+
+    Given the model, its highway (if any) first gets the closed-form ridge fit on the
+    training windows (:meth:`~rnnkit.models.forecaster.Forecaster.fit_highway`), unless
+    the run starts from another run's weights."""
 
     def __init__(
         self,
