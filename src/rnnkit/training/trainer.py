@@ -108,10 +108,10 @@ def ema_update(decay: float) -> Callable:
 
     @torch.no_grad()
     def update(averaged: list[Tensor], current: list[Tensor], num_averaged: Tensor) -> None:
-        n = int(num_averaged)
-        weight = 1.0 - min(decay, (1 + n) / (10 + n))
+        n = num_averaged.double()  # on the parameters' device: no sync in the training step
+        weight = 1.0 - ((1 + n) / (10 + n)).clamp(max=decay)
         for a, c in zip(averaged, current, strict=True):
-            a.lerp_(c, weight)
+            a.lerp_(c, weight.to(a.dtype))
 
     return update
 
