@@ -175,6 +175,11 @@ def _training_options(f):
             help="classify: weight the loss by n / (K * n_k) for imbalanced labels, or its root.",
         ),
         click.option(
+            "--label-smoothing",
+            type=float,
+            help="classify: smooth the one-hot targets by this much (0-1).",
+        ),
+        click.option(
             "--format",
             type=click.Choice(["conll", "conllu"]),
             help="tag: data file format (default: by extension, .conllu is CoNLL-U).",
@@ -198,7 +203,9 @@ def _training_options(f):
             help="tag: character BiLSTM size per direction (0: no character encoder).",
         ),
         click.option(
-            "--word-dropout", type=float, help="tag: replace training words by <unk> (0-1)."
+            "--word-dropout",
+            type=float,
+            help="tag: training words -> <unk>; classify: training tokens' embeddings -> 0 (0-1).",
         ),
         click.option("--vectors", help="tag: word2vec/GloVe text file for the word embedding."),
         click.option(

@@ -87,7 +87,7 @@ class ModelConfig:
     crf: bool = False
     char_embedding_dim: int = 25  # tag: character embedding of the word-spelling BiLSTM
     char_hidden_size: int = 25  # tag: its size per direction; 0: no character encoder
-    word_dropout: float = 0.0  # tag: replace a training word by <unk> with this probability
+    word_dropout: float = 0.0  # tag: a training word -> <unk>; classify: a token's embedding -> 0
     char_vocab_size: int = 0  # tag: written by the task from the data
 
     def validate(self) -> None:
@@ -218,6 +218,7 @@ class TrainConfig:
     tensorboard: bool = False  # TensorBoard logs in RUN_DIR/tb (the `tb` extra)
     init_from: str | None = None  # a run directory whose weights start this run
     teacher_forcing: float = 1.0  # seq2seq: probability of feeding the true previous token
+    label_smoothing: float = 0.0  # classify: cross-entropy against (1 - e) one-hot + e / K
 
     def validate(self) -> None:
         _choice("train.optimizer", self.optimizer, ("adam", "adamw", "sgd"))
@@ -242,6 +243,10 @@ class TrainConfig:
             raise ConfigError(f"train.warmup_steps must be >= 0, got {self.warmup_steps}")
         if self.ema is not None and not 0.0 <= self.ema < 1.0:
             raise ConfigError(f"train.ema must be in [0, 1) (0: off), got {self.ema}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError(
+                f"train.label_smoothing must be in [0, 1), got {self.label_smoothing}"
+            )
         if not 0.0 <= self.teacher_forcing <= 1.0:
             raise ConfigError(
                 f"train.teacher_forcing must be in [0, 1], got {self.teacher_forcing}"
@@ -353,7 +358,11 @@ TASK_OPTIONS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("order", "context", "bptt", "tie_weights", "lowercase"), ("lm",)),
     **dict.fromkeys(("min_freq", "max_vocab"), ("lm", "classify", "tag", "seq2seq")),
     "bidirectional": ("classify", "tag", "forecast", "seq2seq"),
-    **dict.fromkeys(("pooling", "text_column", "label_column", "class_weights"), ("classify",)),
+    **dict.fromkeys(
+        ("pooling", "text_column", "label_column", "class_weights", "label_smoothing"),
+        ("classify",),
+    ),
+    "word_dropout": ("tag", "classify"),
     "header": ("classify", "seq2seq"),
     **dict.fromkeys(
         (
@@ -363,7 +372,6 @@ TASK_OPTIONS: dict[str, tuple[str, ...]] = {
             "crf",
             "char_embedding_dim",
             "char_hidden_size",
-            "word_dropout",
             "vectors",
             "bucket",
         ),

@@ -87,3 +87,22 @@ def test_zero_length_sequences_are_refused():
     model = _model()
     with pytest.raises(ConfigError, match="length >= 1"):
         model(torch.tensor([[1, 2]]), torch.tensor([0]))
+
+
+def test_word_dropout_zeroes_whole_tokens_in_training_only():
+    torch.manual_seed(0)
+    model = SequenceClassifier(20, 4, 6, 5, 1, "gru", 0.0, pooling="max", word_dropout=0.5)
+    x = torch.randint(1, 20, (64, 9))
+    seen = {}
+    model.word_dropout.register_forward_hook(lambda m, i, o: seen.update(emb=o))
+    model.train()
+    model(x, torch.full((64,), 9))
+    zeroed = (seen["emb"] == 0).all(dim=-1)  # (64, 9): whole vectors, never single entries
+    assert 0.3 < zeroed.float().mean() < 0.7
+    kept = seen["emb"][~zeroed]
+    torch.testing.assert_close(kept, 2.0 * model.embedding(x)[~zeroed])  # scaled by 1/(1-p)
+    model.eval()
+    with torch.no_grad():
+        first = model(x, torch.full((64,), 9))
+        torch.testing.assert_close(model(x, torch.full((64,), 9)), first)
+    assert not (seen["emb"] == 0).all(dim=-1).any()

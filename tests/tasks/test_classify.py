@@ -9,10 +9,13 @@ import sys
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 import rnnkit
 from rnnkit.data.names import load_names
 from rnnkit.errors import DataError
+from rnnkit.tasks import get_task
+from rnnkit.training.distributed import DistInfo
 
 COUNTRIES = ("Japanese", "Korean", "Russian", "Italian")
 
@@ -145,6 +148,36 @@ def test_balanced_class_weights_and_attention_pooling_train(tmp_path):
     )
     assert clf.config.data.class_weights == "balanced" and clf.config.model.pooling == "attention"
     assert clf.evaluate()["n"] > 0
+
+
+def test_label_smoothing_and_word_dropout_reach_the_training(tmp_path, trained):
+    _, _, data = trained
+    clf = rnnkit.train(
+        "classify",
+        data=str(data),
+        out=tmp_path / "run",
+        max_steps=2,
+        label_smoothing=0.2,
+        word_dropout=0.1,
+        **TINY,
+    )
+    assert clf.model.word_dropout.p == 0.1
+    task = get_task("classify")
+    program = task.program(clf.model, task.prepare(clf.config, clf.run), clf.config, DistInfo())
+    batch = program.batches(0)[0]
+    clf.model.eval()  # no dropout: the loss is a function of the targets alone
+    with torch.no_grad():
+        logits = clf.model(batch.x, batch.lengths)
+        smoothed = program.step(clf.model, batch, None).loss
+    w = program.weight  # the task's default class weights
+    expected = F.cross_entropy(logits, batch.labels, weight=w, label_smoothing=0.2)
+    plain = F.cross_entropy(logits, batch.labels, weight=w)
+    torch.testing.assert_close(smoothed, expected)
+    assert not torch.isclose(smoothed, plain)
+    with pytest.raises(rnnkit.errors.ConfigError, match="label_smoothing"):
+        rnnkit.train("classify", data=str(data), out=tmp_path / "bad", label_smoothing=1.5, **TINY)
+    with pytest.raises(rnnkit.errors.ConfigError, match="label_smoothing"):
+        rnnkit.train("lm", out=tmp_path / "lm", label_smoothing=0.1, max_steps=1, progress=False)
 
 
 def test_korean_text_classification_with_the_kiwi_tokenizer(tmp_path):

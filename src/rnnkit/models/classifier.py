@@ -7,7 +7,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.errors import ConfigError
-from rnnkit.nn import make_recurrent, masked_softmax
+from rnnkit.nn import WordDropout, make_recurrent, masked_softmax
 
 __all__ = ["SequenceClassifier", "POOLINGS"]
 
@@ -17,7 +17,8 @@ POOLINGS = ("last", "max", "mean", "attention")
 class SequenceClassifier(nn.Module):
     """One label per sequence: ``"Nakamura"`` -> Japanese.
 
-    ``embedding -> dropout -> recurrent stack (packed) -> pooling -> dropout -> linear``.
+    ``embedding -> word dropout -> dropout -> recurrent stack (packed) -> pooling ->
+    dropout -> linear``.
 
     The padded batch is packed (``enforce_sorted=False``), so the recurrent stack
     never reads a padding token and the result of an example does not depend on
@@ -47,6 +48,9 @@ class SequenceClassifier(nn.Module):
         dropout: on the embeddings, between layers and before the output layer.
         bidirectional: D = 2 directions instead of 1.
         pooling: ``"last"``, ``"max"``, ``"mean"`` or ``"attention"``.
+        word_dropout: in training, zero a token's whole embedding with this
+            probability (the kept ones scaled by 1 / (1 - p)): the sequence is read with
+            that token unknown, a cheap augmentation for short texts such as names.
         padding_idx: the id of ``<pad>``; its embedding stays zero.
         layer_norm: layer-normalised cells (``"lstm"`` and ``"gru"``).
         backend: ``"auto"``, ``"torch"`` or ``"scratch"`` (see :mod:`rnnkit.nn`).
@@ -74,6 +78,7 @@ class SequenceClassifier(nn.Module):
         *,
         bidirectional: bool = True,
         pooling: str = "last",
+        word_dropout: float = 0.0,
         padding_idx: int | None = 0,
         layer_norm: bool = False,
         backend: str = "auto",
@@ -88,6 +93,7 @@ class SequenceClassifier(nn.Module):
         self.num_classes = num_classes
         self.pooling = pooling
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
+        self.word_dropout = WordDropout(word_dropout)
         self.dropout = nn.Dropout(dropout)
         self.rnn = make_recurrent(
             cell,
@@ -116,7 +122,7 @@ class SequenceClassifier(nn.Module):
             raise ConfigError(f"lengths must have shape ({N},), got {tuple(lengths.shape)}")
         if N and int(lengths.min()) < 1:
             raise ConfigError(f"every sequence needs length >= 1, got {lengths.tolist()}")
-        emb = self.dropout(self.embedding(x))  # (N, L, E)
+        emb = self.dropout(self.word_dropout(self.embedding(x)))  # (N, L, E)
         packed = pack_padded_sequence(emb, lengths, batch_first=True, enforce_sorted=False)
         out, state = self.rnn(packed)
         if self.pooling == "last":

@@ -225,6 +225,7 @@ class ClassifyProgram:
             if data.class_weights is not None
             else None
         )
+        self.label_smoothing = config.train.label_smoothing
         self._epoch: int | None = None
         self._batches: _Batches | None = None
         self.confusion: list[list[int]] | None = None  # of the last full evaluation
@@ -239,7 +240,9 @@ class ClassifyProgram:
     def step(self, model: nn.Module, batch: LabelledBatch, state) -> StepOutput:
         batch = batch.to(self.device, non_blocking=True)
         logits = model(batch.x, batch.lengths)  # (N, K)
-        loss = F.cross_entropy(logits.float(), batch.labels, weight=self.weight)
+        loss = F.cross_entropy(
+            logits.float(), batch.labels, weight=self.weight, label_smoothing=self.label_smoothing
+        )
         return StepOutput(loss, batch.labels.numel(), None)
 
     def evaluate(self, model: nn.Module, max_batches: int | None = None) -> dict[str, float]:
@@ -310,6 +313,7 @@ class ClassificationTask(Task):
             m.dropout,
             bidirectional=m.bidirectional,
             pooling=m.pooling,
+            word_dropout=m.word_dropout,
             layer_norm=m.layer_norm,
             backend=m.backend,
         )
