@@ -339,7 +339,7 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         },
         "data": {"batch_size": 64},
         "train": {
-            "epochs": 20,
+            "epochs": 40,
             "amp": False,  # bf16 and the moving average measured for lm only
             "ema": None,
             "lr": 3e-3,
