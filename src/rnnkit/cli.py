@@ -171,8 +171,8 @@ def _training_options(f):
         ),
         click.option(
             "--class-weights",
-            type=click.Choice(["balanced", "sqrt"]),
-            help="classify: weight the loss by n / (K * n_k) for imbalanced labels, or its root.",
+            type=click.Choice(["balanced", "sqrt", "none"]),
+            help="classify: weight the loss by n / (K * n_k) for imbalanced labels, its root, or not.",
         ),
         click.option(
             "--label-smoothing",

@@ -134,7 +134,7 @@ class DataConfig:
     text_column: int | str | None = None  # classify: a name or 0-based number; None: 0
     label_column: int | str | None = None  # classify: None: 1
     header: bool | None = None  # classify: None: yes when a column is given by name
-    class_weights: str | None = None  # classify: None, "balanced" (n / (K * n_k)) or "sqrt" of it
+    class_weights: str | None = None  # classify: "balanced" (n / (K * n_k)), "sqrt" of it, "none"
     target_tokenizer: str | None = None  # seq2seq: the target side's; None: as `tokenizer`
     # forecast: a numeric CSV (data) or an embedded series: "msft" (default) or "taylor"
     series: str | None = None
@@ -156,7 +156,7 @@ class DataConfig:
 
     def validate(self) -> None:
         if self.class_weights is not None:
-            _choice("data.class_weights", self.class_weights, ("balanced", "sqrt"))
+            _choice("data.class_weights", self.class_weights, ("balanced", "sqrt", "none"))
         _positive("data.bptt", self.bptt)
         _positive("data.batch_size", self.batch_size)
         _positive("data.min_freq", self.min_freq)

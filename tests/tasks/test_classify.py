@@ -272,3 +272,19 @@ def test_balanced_class_weights_and_their_square_root():
     assert balanced_weights(labels, 4) == pytest.approx([9 / 24, 9 / 8, 9 / 4, 0.0])
     root = balanced_weights(labels, 4, power=0.5)
     assert root == pytest.approx([(9 / 24) ** 0.5, (9 / 8) ** 0.5, 1.5, 0.0])
+
+
+def test_class_weights_none_turns_off_the_task_default(tmp_path, trained):
+    _, _, data = trained
+    task = get_task("classify")
+    for choice, weighted in (("sqrt", True), ("none", False)):
+        clf = rnnkit.train(
+            "classify",
+            data=str(data),
+            out=tmp_path / choice,
+            max_steps=1,
+            class_weights=choice,
+            **TINY,
+        )
+        prepared = task.prepare(clf.config, clf.run)
+        assert (prepared.class_weights is not None) == weighted

@@ -287,7 +287,7 @@ class ClassificationTask(Task):
         train = _dataset(train_ex, tokenizer, vocab, label_names, train_source)
         valid = _dataset(valid_ex, tokenizer, vocab, label_names, valid_source)
         weights = None
-        if d.class_weights is not None:
+        if d.class_weights not in (None, "none"):
             power = 0.5 if d.class_weights == "sqrt" else 1.0
             weights = balanced_weights(train.labels, len(label_names), power)
         config.model.vocab_size = len(vocab)
