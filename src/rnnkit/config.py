@@ -275,6 +275,7 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
             "epochs": 25,
             "amp": False,  # bf16 and the moving average measured for lm only
             "ema": None,
+            "label_smoothing": 0.1,
             "lr": 3e-3,
             "eval_every": 100,
             "metric": "macro_f1",
