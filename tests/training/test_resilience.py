@@ -105,7 +105,11 @@ def test_ctrl_c_saves_the_current_step_and_exits_130_with_one_line(tmp_path):
         seen = _wait_for_step(run, 50, proc)  # training is under way
         time.sleep(0.5)  # more steps, past the last periodic checkpoint
         proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
+        try:
+            _, stderr = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail(f"still running 60 s after Ctrl-C; stderr:\n{proc.communicate()[1]}")
     finally:
         proc.kill()
     assert proc.returncode == 130
@@ -181,3 +185,21 @@ def test_tensorboard_logs_scalars(tmp_path):
     events = EventAccumulator(str(lm.run.file("tb"))).Reload()
     assert {"train/loss", "valid/loss"} <= set(events.Tags()["scalars"])
     assert len(events.Scalars("train/loss")) == 4
+
+
+def test_deferred_interrupt_defers_the_first_ctrl_c_and_raises_on_the_second():
+    from rnnkit.training.trainer import deferred_interrupt
+
+    before = signal.getsignal(signal.SIGINT)
+    with deferred_interrupt() as interrupted:
+        assert not interrupted()
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler runs between two bytecodes of this thread
+        assert interrupted()  # recorded, not raised
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+    assert signal.getsignal(signal.SIGINT) is before  # restored
+    with pytest.raises(KeyboardInterrupt):  # and Ctrl-C raises at once again
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)

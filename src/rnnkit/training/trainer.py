@@ -14,7 +14,9 @@ import copy
 import math
 import os
 import random
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -114,6 +116,40 @@ def ema_update(decay: float) -> Callable:
             a.lerp_(c, weight.to(a.dtype))
 
     return update
+
+
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Turn Ctrl-C into a request the training loop answers between two steps.
+
+    Python raises ``KeyboardInterrupt`` at whatever line runs when SIGINT arrives;
+    inside a finaliser or a callback it is printed and dropped, and training goes
+    on. Here the first SIGINT only sets a flag (the loop checks it after each step,
+    saves and raises ``KeyboardInterrupt`` itself); a second one raises at once.
+    Outside the main thread, or when someone else handles SIGINT, nothing changes.
+
+    Yields:
+        a function returning True once Ctrl-C was pressed.
+    """
+    requested = False
+
+    def handler(signum, frame) -> None:
+        nonlocal requested
+        if requested:
+            raise KeyboardInterrupt
+        requested = True
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield lambda: False
+        return
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: requested
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def detach_state(state: State) -> State:
@@ -456,8 +492,9 @@ class Trainer:
     def fit(self) -> dict[str, float]:
         """Train until a limit is reached, then evaluate on the whole validation data.
 
-        Returns the final validation metrics. On Ctrl-C the current step is
-        checkpointed before ``KeyboardInterrupt`` propagates.
+        Returns the final validation metrics. On Ctrl-C the step under way is
+        finished and checkpointed, then ``KeyboardInterrupt`` propagates
+        (:func:`deferred_interrupt`).
         """
         c = self.config
         self.model.train()
@@ -479,59 +516,71 @@ class Trainer:
         window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
         train_loss: float | None = None
         done = False
-        try:
-            while not done and not (epochs and self.epoch >= epochs):
-                batches = self.program.batches(self.epoch)
-                while self.position < len(batches):
-                    if self.position == 0:
-                        self.state = None  # the stream restarts: no state to carry
-                    lr = self.learning_rate(self._progress_fraction(time.perf_counter() - start))
-                    for group in self.optimizer.param_groups:
-                        group["lr"] = lr
-                    loss_sum, tokens = self._train_step(batches)
-                    window_loss += loss_sum
-                    window_tokens += tokens
-                    bar.update(1)
-                    elapsed = time.perf_counter() - start
-                    if self.step % c.log_every == 0 or self.step == 1:
-                        now = time.perf_counter()
-                        train_loss = window_loss / max(window_tokens, 1)
-                        rate = window_tokens * self.dist.world_size / max(now - window_start, 1e-9)
-                        postfix = {"loss": f"{train_loss:.3f}", "tok/s": f"{rate:,.0f}"}
-                        if c.metric in self.last_metrics:
-                            postfix[f"valid_{c.metric}"] = f"{self.last_metrics[c.metric]:.3f}"
-                        bar.set_postfix(postfix)
-                        self._emit(
-                            "log",
-                            {"step": self.step, "loss": train_loss, "lr": lr, "tokens_per_s": rate},
+        with deferred_interrupt() as interrupted:
+            try:
+                while not done and not (epochs and self.epoch >= epochs):
+                    batches = self.program.batches(self.epoch)
+                    while self.position < len(batches):
+                        if self.position == 0:
+                            self.state = None  # the stream restarts: no state to carry
+                        lr = self.learning_rate(
+                            self._progress_fraction(time.perf_counter() - start)
                         )
-                        window_loss, window_tokens, window_start = 0.0, 0, now
-                    at_max_steps = bool(max_steps and self.step >= max_steps)
-                    stop = at_max_steps or bool(budget and elapsed >= budget)
-                    if all_agree(stop, self.dist):
-                        done = True
-                        self.stop_reason = "max_steps" if at_max_steps else "time_budget"
-                        break
-                    if self.step % c.eval_every == 0:
-                        paused = time.perf_counter()
-                        metrics = self.evaluate(c.eval_max_batches, elapsed, train_loss)
-                        start += time.perf_counter() - paused  # the budget counts training only
-                        if self.progress:
-                            bar.write(_summary(self.step, train_loss, metrics), file=sys.stderr)
-                        if all_agree(self._track_best(metrics), self.dist):
-                            done, self.stop_reason = True, "early_stopping"
+                        for group in self.optimizer.param_groups:
+                            group["lr"] = lr
+                        loss_sum, tokens = self._train_step(batches)
+                        window_loss += loss_sum
+                        window_tokens += tokens
+                        bar.update(1)
+                        if interrupted():
+                            raise KeyboardInterrupt
+                        elapsed = time.perf_counter() - start
+                        if self.step % c.log_every == 0 or self.step == 1:
+                            now = time.perf_counter()
+                            train_loss = window_loss / max(window_tokens, 1)
+                            rate = (
+                                window_tokens * self.dist.world_size / max(now - window_start, 1e-9)
+                            )
+                            postfix = {"loss": f"{train_loss:.3f}", "tok/s": f"{rate:,.0f}"}
+                            if c.metric in self.last_metrics:
+                                postfix[f"valid_{c.metric}"] = f"{self.last_metrics[c.metric]:.3f}"
+                            bar.set_postfix(postfix)
+                            self._emit(
+                                "log",
+                                {
+                                    "step": self.step,
+                                    "loss": train_loss,
+                                    "lr": lr,
+                                    "tokens_per_s": rate,
+                                },
+                            )
+                            window_loss, window_tokens, window_start = 0.0, 0, now
+                        at_max_steps = bool(max_steps and self.step >= max_steps)
+                        stop = at_max_steps or bool(budget and elapsed >= budget)
+                        if all_agree(stop, self.dist):
+                            done = True
+                            self.stop_reason = "max_steps" if at_max_steps else "time_budget"
                             break
-                    if self.step % c.checkpoint_every == 0:
-                        paused = time.perf_counter()
-                        self.save_checkpoint(elapsed)
-                        start += time.perf_counter() - paused
-                if not done:
-                    self.epoch += 1
-                    self.position = 0
-        except KeyboardInterrupt:
-            bar.close()
-            self.save_checkpoint(time.perf_counter() - start)
-            raise
+                        if self.step % c.eval_every == 0:
+                            paused = time.perf_counter()
+                            metrics = self.evaluate(c.eval_max_batches, elapsed, train_loss)
+                            start += time.perf_counter() - paused  # the budget counts training only
+                            if self.progress:
+                                bar.write(_summary(self.step, train_loss, metrics), file=sys.stderr)
+                            if all_agree(self._track_best(metrics), self.dist):
+                                done, self.stop_reason = True, "early_stopping"
+                                break
+                        if self.step % c.checkpoint_every == 0:
+                            paused = time.perf_counter()
+                            self.save_checkpoint(elapsed)
+                            start += time.perf_counter() - paused
+                    if not done:
+                        self.epoch += 1
+                        self.position = 0
+            except KeyboardInterrupt:
+                bar.close()
+                self.save_checkpoint(time.perf_counter() - start)
+                raise
         bar.close()
         self.stop_reason = self.stop_reason or "epochs"
         elapsed = time.perf_counter() - start
