@@ -49,7 +49,19 @@ def _start(out: Path, *extra: str) -> subprocess.Popen:
         *TINY,
         *extra,
     ]
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a shell's background job starts with SIGINT ignored, and its children inherit
+    # that: give the run the terminal's default, as a user pressing Ctrl-C has it
+    return subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
+    )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_step(run: RunDirectory, at_least: int, proc: subprocess.Popen) -> int:
@@ -190,7 +202,14 @@ def test_tensorboard_logs_scalars(tmp_path):
 def test_deferred_interrupt_defers_the_first_ctrl_c_and_raises_on_the_second():
     from rnnkit.training.trainer import deferred_interrupt
 
-    before = signal.getsignal(signal.SIGINT)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    try:
+        _check_deferred_interrupt(deferred_interrupt)
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def _check_deferred_interrupt(deferred_interrupt):
     with deferred_interrupt() as interrupted:
         assert not interrupted()
         os.kill(os.getpid(), signal.SIGINT)
@@ -199,7 +218,21 @@ def test_deferred_interrupt_defers_the_first_ctrl_c_and_raises_on_the_second():
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)
-    assert signal.getsignal(signal.SIGINT) is before  # restored
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
     with pytest.raises(KeyboardInterrupt):  # and Ctrl-C raises at once again
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.05)
+
+
+def test_deferred_interrupt_leaves_an_ignored_sigint_alone():
+    from rnnkit.training.trainer import deferred_interrupt
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as under nohup
+    try:
+        with deferred_interrupt() as interrupted:
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            assert not interrupted()
+    finally:
+        signal.signal(signal.SIGINT, before)
