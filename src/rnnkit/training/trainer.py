@@ -516,71 +516,65 @@ class Trainer:
         window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
         train_loss: float | None = None
         done = False
-        with deferred_interrupt() as interrupted:
-            try:
-                while not done and not (epochs and self.epoch >= epochs):
-                    batches = self.program.batches(self.epoch)
-                    while self.position < len(batches):
-                        if self.position == 0:
-                            self.state = None  # the stream restarts: no state to carry
-                        lr = self.learning_rate(
-                            self._progress_fraction(time.perf_counter() - start)
+        guard = contextlib.ExitStack()  # Ctrl-C answered between two steps
+        interrupted = guard.enter_context(deferred_interrupt())
+        try:
+            while not done and not (epochs and self.epoch >= epochs):
+                batches = self.program.batches(self.epoch)
+                while self.position < len(batches):
+                    if self.position == 0:
+                        self.state = None  # the stream restarts: no state to carry
+                    lr = self.learning_rate(self._progress_fraction(time.perf_counter() - start))
+                    for group in self.optimizer.param_groups:
+                        group["lr"] = lr
+                    loss_sum, tokens = self._train_step(batches)
+                    window_loss += loss_sum
+                    window_tokens += tokens
+                    bar.update(1)
+                    if interrupted():
+                        raise KeyboardInterrupt
+                    elapsed = time.perf_counter() - start
+                    if self.step % c.log_every == 0 or self.step == 1:
+                        now = time.perf_counter()
+                        train_loss = window_loss / max(window_tokens, 1)
+                        rate = window_tokens * self.dist.world_size / max(now - window_start, 1e-9)
+                        postfix = {"loss": f"{train_loss:.3f}", "tok/s": f"{rate:,.0f}"}
+                        if c.metric in self.last_metrics:
+                            postfix[f"valid_{c.metric}"] = f"{self.last_metrics[c.metric]:.3f}"
+                        bar.set_postfix(postfix)
+                        self._emit(
+                            "log",
+                            {"step": self.step, "loss": train_loss, "lr": lr, "tokens_per_s": rate},
                         )
-                        for group in self.optimizer.param_groups:
-                            group["lr"] = lr
-                        loss_sum, tokens = self._train_step(batches)
-                        window_loss += loss_sum
-                        window_tokens += tokens
-                        bar.update(1)
-                        if interrupted():
-                            raise KeyboardInterrupt
-                        elapsed = time.perf_counter() - start
-                        if self.step % c.log_every == 0 or self.step == 1:
-                            now = time.perf_counter()
-                            train_loss = window_loss / max(window_tokens, 1)
-                            rate = (
-                                window_tokens * self.dist.world_size / max(now - window_start, 1e-9)
-                            )
-                            postfix = {"loss": f"{train_loss:.3f}", "tok/s": f"{rate:,.0f}"}
-                            if c.metric in self.last_metrics:
-                                postfix[f"valid_{c.metric}"] = f"{self.last_metrics[c.metric]:.3f}"
-                            bar.set_postfix(postfix)
-                            self._emit(
-                                "log",
-                                {
-                                    "step": self.step,
-                                    "loss": train_loss,
-                                    "lr": lr,
-                                    "tokens_per_s": rate,
-                                },
-                            )
-                            window_loss, window_tokens, window_start = 0.0, 0, now
-                        at_max_steps = bool(max_steps and self.step >= max_steps)
-                        stop = at_max_steps or bool(budget and elapsed >= budget)
-                        if all_agree(stop, self.dist):
-                            done = True
-                            self.stop_reason = "max_steps" if at_max_steps else "time_budget"
+                        window_loss, window_tokens, window_start = 0.0, 0, now
+                    at_max_steps = bool(max_steps and self.step >= max_steps)
+                    stop = at_max_steps or bool(budget and elapsed >= budget)
+                    if all_agree(stop, self.dist):
+                        done = True
+                        self.stop_reason = "max_steps" if at_max_steps else "time_budget"
+                        break
+                    if self.step % c.eval_every == 0:
+                        paused = time.perf_counter()
+                        metrics = self.evaluate(c.eval_max_batches, elapsed, train_loss)
+                        start += time.perf_counter() - paused  # the budget counts training only
+                        if self.progress:
+                            bar.write(_summary(self.step, train_loss, metrics), file=sys.stderr)
+                        if all_agree(self._track_best(metrics), self.dist):
+                            done, self.stop_reason = True, "early_stopping"
                             break
-                        if self.step % c.eval_every == 0:
-                            paused = time.perf_counter()
-                            metrics = self.evaluate(c.eval_max_batches, elapsed, train_loss)
-                            start += time.perf_counter() - paused  # the budget counts training only
-                            if self.progress:
-                                bar.write(_summary(self.step, train_loss, metrics), file=sys.stderr)
-                            if all_agree(self._track_best(metrics), self.dist):
-                                done, self.stop_reason = True, "early_stopping"
-                                break
-                        if self.step % c.checkpoint_every == 0:
-                            paused = time.perf_counter()
-                            self.save_checkpoint(elapsed)
-                            start += time.perf_counter() - paused
-                    if not done:
-                        self.epoch += 1
-                        self.position = 0
-            except KeyboardInterrupt:
-                bar.close()
-                self.save_checkpoint(time.perf_counter() - start)
-                raise
+                    if self.step % c.checkpoint_every == 0:
+                        paused = time.perf_counter()
+                        self.save_checkpoint(elapsed)
+                        start += time.perf_counter() - paused
+                if not done:
+                    self.epoch += 1
+                    self.position = 0
+        except KeyboardInterrupt:
+            bar.close()
+            self.save_checkpoint(time.perf_counter() - start)
+            raise
+        finally:
+            guard.close()
         bar.close()
         self.stop_reason = self.stop_reason or "epochs"
         elapsed = time.perf_counter() - start
