@@ -11,6 +11,7 @@ ratio is the ratio of the medians, so load from other processes shifts both.
 
     python benchmarks/bench_recurrent.py            # H=256, N=32, L=128 and 512
     python benchmarks/bench_recurrent.py --quick    # H=64, N=8, L=32 and 64
+    python benchmarks/bench_recurrent.py --device cuda   # on a GPU (cuDNN for torch.nn)
 """
 
 from __future__ import annotations
@@ -44,12 +45,19 @@ CANDIDATES = {
 }
 
 
+def _sync(x: torch.Tensor) -> None:
+    if x.is_cuda:  # kernels run asynchronously: wait for them before reading the clock
+        torch.cuda.synchronize(x.device)
+
+
 def time_fwd_bwd(module: torch.nn.Module, x: torch.Tensor) -> float:
     """Seconds for one forward and backward pass."""
     module.zero_grad(set_to_none=True)
+    _sync(x)
     start = time.perf_counter()
     out, _ = module(x)
     out.sum().backward()
+    _sync(x)
     return time.perf_counter() - start
 
 
@@ -69,19 +77,21 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args(argv)
+    device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     H, N, lengths = (64, 8, [32, 64]) if args.quick else (256, 32, [128, 512])
 
-    torch_lstm = torch.nn.LSTM(H, H)
-    torch_gru = torch.nn.GRU(H, H)
+    torch_lstm = torch.nn.LSTM(H, H).to(device)
+    torch_gru = torch.nn.GRU(H, H).to(device)
     results: dict[str, dict] = {}
     for L in lengths:
-        x = torch.randn(L, N, H)  # (L, N, H_in)
+        x = torch.randn(L, N, H, device=device)  # (L, N, H_in)
         row: dict[str, dict] = {}
         for name, (cell, backend, layer_norm, extra) in CANDIDATES.items():
-            module = make_recurrent(cell, H, H, backend=backend, layer_norm=layer_norm)
+            module = make_recurrent(cell, H, H, backend=backend, layer_norm=layer_norm).to(device)
             for key, value in extra.items():
                 setattr(module, key, value)
             t, t_lstm = compare(module, torch_lstm, x, args.repeats)
@@ -111,6 +121,7 @@ def main(argv: list[str] | None = None) -> dict:
         "batch": N,
         "lengths": lengths,
         "threads": torch.get_num_threads(),
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "torch": torch.__version__,
         "python": platform.python_version(),
         "results": results,

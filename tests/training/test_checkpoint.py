@@ -2,9 +2,11 @@ import os
 import pickle
 
 import pytest
+import safetensors.torch
 import torch
 
 from rnnkit.errors import CheckpointError
+from rnnkit.models import RNNLanguageModel
 from rnnkit.training.checkpoint import RunDirectory, atomic_write
 
 
@@ -40,6 +42,48 @@ def test_trainer_state_round_trips_tensors_and_numbers(tmp_path):
     run.save_trainer_state(state)
     loaded = run.load_trainer_state()
     assert loaded["step"] == 3 and torch.equal(loaded["rng"], state["rng"])
+
+
+def _flatten_like_cudnn(module: torch.nn.Module) -> None:
+    """Make the parameters views of one flat buffer, as cuDNN's flatten_parameters does."""
+    params = list(module.parameters())
+    flat = torch.cat([p.detach().flatten() for p in params])
+    offset = 0
+    for p in params:
+        p.data = flat[offset : offset + p.numel()].view_as(p)
+        offset += p.numel()
+
+
+def test_weights_in_one_flat_buffer_save_and_load(tmp_path):
+    torch.manual_seed(0)
+    model = RNNLanguageModel(11, embedding_dim=4, hidden_size=6, num_layers=2)
+    _flatten_like_cudnn(model.rnn)
+    run = RunDirectory.create(tmp_path / "run")
+    run.save_weights(model)  # safetensors.torch.save_model refuses these views
+    fresh = RNNLanguageModel(11, embedding_dim=4, hidden_size=6, num_layers=2)
+    _flatten_like_cudnn(fresh.rnn)  # loading into flat weights (a model on cuDNN) too
+    run.load_weights(fresh)
+    for key, value in model.state_dict().items():
+        assert torch.equal(fresh.state_dict()[key], value), key
+
+
+def test_tied_weights_are_stored_once_and_stay_tied(tmp_path):
+    model = RNNLanguageModel(11, embedding_dim=6, hidden_size=6, tie_weights=True)
+    run = RunDirectory.create(tmp_path / "run")
+    run.save_weights(model)
+    stored = safetensors.torch.load_file(run.file("model.safetensors"))
+    assert "embedding.weight" in stored and "decoder.weight" not in stored
+    fresh = RNNLanguageModel(11, embedding_dim=6, hidden_size=6, tie_weights=True)
+    run.load_weights(fresh)
+    assert fresh.decoder.weight is fresh.embedding.weight
+    assert torch.equal(fresh.decoder.weight, model.embedding.weight)
+
+
+def test_weights_that_miss_a_parameter_are_refused_by_name(tmp_path):
+    run = RunDirectory.create(tmp_path / "run")
+    run.save_weights(RNNLanguageModel(11, embedding_dim=6, hidden_size=6))
+    with pytest.raises(CheckpointError, match="weights do not fit the model.*missing"):
+        run.load_weights(RNNLanguageModel(11, embedding_dim=6, hidden_size=6, num_layers=3))
 
 
 def test_open_refuses_a_folder_that_is_not_a_run(tmp_path):

@@ -145,8 +145,24 @@ class RunDirectory:
 
     # -- weights ----------------------------------------------------------------------------
     def save_weights(self, model: nn.Module, name: str = WEIGHTS) -> None:
-        """safetensors.torch.save_model handles shared (tied) tensors."""
-        atomic_save(self.file(name), lambda tmp: safetensors.torch.save_model(model, tmp))
+        """The state_dict as safetensors, on the CPU; a tied tensor is stored once.
+
+        Each tensor is copied into its own storage first: on CUDA, cuDNN keeps all of
+        an LSTM's weights in one flat buffer and its parameters are views of it,
+        which safetensors refuses to save as they are. The names left out because
+        they are tied to another are written in the metadata, ``{name: kept}``, as
+        ``safetensors.torch.save_model`` writes them.
+        """
+        aliases = _tied_names(model.state_dict())
+        tensors = {
+            key: value.detach().to("cpu", copy=True).contiguous()
+            for key, value in model.state_dict().items()
+            if key not in aliases
+        }
+        atomic_save(
+            self.file(name),
+            lambda tmp: safetensors.torch.save_file(tensors, tmp, metadata=aliases or None),
+        )
 
     def load_weights(
         self, model: nn.Module, *, name: str = WEIGHTS, device: str | torch.device = "cpu"
@@ -156,14 +172,16 @@ class RunDirectory:
         if not path.is_file():
             raise CheckpointError(f"{self.path} is not a complete run: {name} is missing")
         try:
-            missing, unexpected = safetensors.torch.load_model(
-                model, path, strict=False, device=str(device)
-            )
+            tensors = safetensors.torch.load_file(path, device=str(device))
         except (safetensors.SafetensorError, OSError, ValueError) as e:
             raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from None
+        try:
+            missing, unexpected = model.load_state_dict(tensors, strict=False)
         except RuntimeError as e:  # shape mismatch
             first = str(e).strip().splitlines()[-1].strip()
             raise CheckpointError(f"{path}: weights do not fit the model ({first})") from None
+        aliases = _tied_names(model.state_dict())  # filled through the tensor they are tied to
+        missing = [key for key in missing if aliases.get(key) not in tensors]
         if missing or unexpected:
             raise CheckpointError(
                 f"{path}: weights do not fit the model "
@@ -220,3 +238,20 @@ class RunDirectory:
         if not path.exists():
             return []
         return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def _tied_names(state: dict[str, torch.Tensor]) -> dict[str, str]:
+    """``{name: first name}`` for the entries of a state_dict that are the same tensor as
+    an earlier entry (tied weights, e.g. ``tie_weights``): same memory, shape and strides.
+    Views of one buffer at different places (cuDNN's flat weights) are not tied."""
+    first: dict[tuple, str] = {}
+    aliases = {}
+    for key, value in state.items():
+        if value.numel() == 0:
+            continue
+        place = (value.device, value.data_ptr(), value.dtype, tuple(value.shape), value.stride())
+        if place in first:
+            aliases[key] = first[place]
+        else:
+            first[place] = key
+    return aliases
