@@ -162,7 +162,7 @@ def main() -> None:
     log("training the rnnkit RNN LM ...")
     start = time.perf_counter()
     rnn = rnnkit.train(
-        "lm", out=out / "rnn", time_budget=args.budget, eval_every=100, progress=False
+        "lm", out=out / "rnn", time_budget=args.budget, eval_every=250, progress=False
     )
     rnn_metrics = rnn.evaluate()
     result["rnnkit"] = {

@@ -170,6 +170,14 @@ def _training_options(f):
             help="classify: how the outputs become one vector per sequence.",
         ),
         click.option(
+            "--ngrams",
+            type=int,
+            help="classify: add a hashed bag of the tokens' 1..N-grams (fastText-style; 0: off).",
+        ),
+        click.option(
+            "--ngram-buckets", type=int, help="classify: rows of the n-gram bag's hashed table."
+        ),
+        click.option(
             "--class-weights",
             type=click.Choice(["balanced", "sqrt", "none"]),
             help="classify: weight the loss by n / (K * n_k) for imbalanced labels, its root, or not.",

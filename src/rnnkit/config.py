@@ -69,6 +69,8 @@ class ModelConfig:
     tie_weights: bool = False
     backend: str = "auto"
     pooling: str = "last"  # classify: last | max | mean | attention
+    ngrams: int = 0  # classify: a hashed bag of the 1..n-grams of tokens beside the RNN; 0: off
+    ngram_buckets: int = 2**16  # classify: rows of that bag's hashed table
     vocab_size: int = 0  # written by the task from the data
     num_classes: int = 0  # classify: written by the task from the data
     attention: str = "general"  # seq2seq: none | additive | dot | general
@@ -117,6 +119,9 @@ class ModelConfig:
             )
         if not 0.0 <= self.word_dropout < 1.0:
             raise ConfigError(f"model.word_dropout must be in [0, 1), got {self.word_dropout}")
+        if not isinstance(self.ngrams, int) or self.ngrams < 0:
+            raise ConfigError(f"model.ngrams must be >= 0 (0: off), got {self.ngrams!r}")
+        _positive("model.ngram_buckets", self.ngram_buckets)
 
 
 @dataclass
@@ -129,7 +134,7 @@ class DataConfig:
     lowercase: bool = False
     min_freq: int = 1
     max_vocab: int | None = None
-    bptt: int = 128
+    bptt: int = 64
     batch_size: int = 32
     text_column: int | str | None = None  # classify: a name or 0-based number; None: 0
     label_column: int | str | None = None  # classify: None: 1
@@ -186,7 +191,7 @@ class TrainConfig:
     """The training loop; knows nothing of tasks."""
 
     optimizer: str = "adamw"
-    lr: float = 3e-3
+    lr: float = 2e-3
     weight_decay: float = 0.0
     schedule: str = "cosine"  # constant | cosine | step | plateau
     warmup_steps: int = 50
@@ -269,6 +274,7 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
             "embedding_dim": 64,
             "dropout": 0.3,
             "pooling": "max",
+            "ngrams": 3,
         },
         "data": {"batch_size": 64, "class_weights": "sqrt"},
         "train": {
@@ -360,7 +366,15 @@ TASK_OPTIONS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("min_freq", "max_vocab"), ("lm", "classify", "tag", "seq2seq")),
     "bidirectional": ("classify", "tag", "forecast", "seq2seq"),
     **dict.fromkeys(
-        ("pooling", "text_column", "label_column", "class_weights", "label_smoothing"),
+        (
+            "pooling",
+            "ngrams",
+            "ngram_buckets",
+            "text_column",
+            "label_column",
+            "class_weights",
+            "label_smoothing",
+        ),
         ("classify",),
     ),
     "word_dropout": ("tag", "classify"),

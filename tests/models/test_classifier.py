@@ -9,21 +9,32 @@ from rnnkit.errors import ConfigError
 from rnnkit.models.classifier import POOLINGS, SequenceClassifier
 
 
-def _model(cell="gru", pooling="last", bidirectional=True, num_layers=2):
+def _model(cell="gru", pooling="last", bidirectional=True, num_layers=2, ngrams=0):
     torch.manual_seed(0)
     return SequenceClassifier(
-        20, 4, 6, 5, num_layers, cell, 0.0, bidirectional=bidirectional, pooling=pooling
+        20,
+        4,
+        6,
+        5,
+        num_layers,
+        cell,
+        0.0,
+        bidirectional=bidirectional,
+        pooling=pooling,
+        ngrams=ngrams,
+        ngram_buckets=97,
     ).eval()
 
 
 SEQS = [torch.tensor(s) for s in ([5, 6, 7], [3, 4, 5, 6, 7, 8, 9], [9], [2, 3, 4, 5])]
 
 
+@pytest.mark.parametrize("ngrams", [0, 3])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("pooling", POOLINGS)
 @pytest.mark.parametrize("cell", ["gru", "lstm", "mingru"])
-def test_padding_never_changes_a_prediction(cell, pooling, bidirectional):
-    model = _model(cell, pooling, bidirectional)
+def test_padding_never_changes_a_prediction(cell, pooling, bidirectional, ngrams):
+    model = _model(cell, pooling, bidirectional, ngrams=ngrams)
     x = pad_sequence(SEQS, batch_first=True)  # (4, 7), padded with 0
     lengths = torch.tensor([len(s) for s in SEQS])
     with torch.no_grad():
@@ -34,6 +45,16 @@ def test_padding_never_changes_a_prediction(cell, pooling, bidirectional):
         # more padding after the same batch changes nothing either
         wider = torch.cat([x, torch.zeros(4, 5, dtype=torch.long)], dim=1)
         torch.testing.assert_close(model(wider, lengths), batched, atol=1e-6, rtol=1e-5)
+
+
+def test_the_ngram_bag_is_concatenated_after_the_pooled_vector():
+    model = _model("gru", "max", True, ngrams=3)
+    x, lengths = torch.tensor([[5, 6, 7, 0]]), torch.tensor([3])
+    with torch.no_grad():
+        pooled = model.encode(x, lengths)  # (1, 2H + E)
+        assert pooled.shape == (1, 2 * 5 + 6)
+        torch.testing.assert_close(pooled[:, 10:], model.ngram_bag(x, lengths))
+        torch.testing.assert_close(pooled[:, :10], model._pool(x, lengths))
 
 
 def test_padding_changes_the_logits_when_it_is_read_negative_control():

@@ -106,7 +106,9 @@ def test_predict_on_empty_one_and_many_inputs(trained):
     many = clf.predict(["Yamamoto", "Ivanov", "Lee", "Bianchi"] * 3)
     assert [r["input"] for r in many] == ["Yamamoto", "Ivanov", "Lee", "Bianchi"] * 3
     assert all(len(r["top_k"]) == 1 for r in many)
-    assert many[0] == one | {"top_k": one["top_k"][:1]}  # batching changes nothing
+    # batching changes nothing but the float rounding of the matrix products
+    assert many[0]["label"] == one["label"] and many[0]["top_k"][0]["label"] == one["label"]
+    assert many[0]["probability"] == pytest.approx(one["probability"], rel=1e-5)
 
 
 def test_predict_refuses_a_text_without_tokens_and_a_bare_string(trained):

@@ -7,7 +7,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.errors import ConfigError
-from rnnkit.nn import WordDropout, make_recurrent, masked_softmax
+from rnnkit.nn import NGramBag, WordDropout, make_recurrent, masked_softmax
 
 __all__ = ["SequenceClassifier", "POOLINGS"]
 
@@ -17,8 +17,8 @@ POOLINGS = ("last", "max", "mean", "attention")
 class SequenceClassifier(nn.Module):
     """One label per sequence: ``"Nakamura"`` -> Japanese.
 
-    ``embedding -> word dropout -> dropout -> recurrent stack (packed) -> pooling ->
-    dropout -> linear``.
+    ``embedding -> word dropout -> dropout -> recurrent stack (packed) -> pooling
+    [+ bag of n-grams] -> dropout -> linear``.
 
     The padded batch is packed (``enforce_sorted=False``), so the recurrent stack
     never reads a padding token and the result of an example does not depend on
@@ -38,6 +38,12 @@ class SequenceClassifier(nn.Module):
     - ``attention``: a learned weighted mean, ``score_t = v^T tanh(W out_t)``,
       softmax over the real positions (Yang et al., 2016).
 
+    With ``ngrams = n > 0`` the mean embedding of the sequence's hashed 1..n-grams
+    (:class:`~rnnkit.nn.NGramBag`, fastText's features) is concatenated to the pooled
+    vector: the recurrent stack reads the order of the tokens, the bag counts the
+    short pieces (for names, prefixes and suffixes such as ``^Mc`` or ``ov$``)
+    that a linear baseline lives on.
+
     Args:
         vocab_size: V, the number of token ids.
         num_classes: K.
@@ -51,6 +57,8 @@ class SequenceClassifier(nn.Module):
         word_dropout: in training, zero a token's whole embedding with this
             probability (the kept ones scaled by 1 / (1 - p)): the sequence is read with
             that token unknown, a cheap augmentation for short texts such as names.
+        ngrams: the longest n-gram of the hashed bag (0: no bag).
+        ngram_buckets: rows of the bag's hashed table.
         padding_idx: the id of ``<pad>``; its embedding stays zero.
         layer_norm: layer-normalised cells (``"lstm"`` and ``"gru"``).
         backend: ``"auto"``, ``"torch"`` or ``"scratch"`` (see :mod:`rnnkit.nn`).
@@ -58,7 +66,8 @@ class SequenceClassifier(nn.Module):
     Shape:
         x: (N, L) int64 token ids, batch first, padded after each sequence.
         lengths: (N,) int64 (CPU), each >= 1.
-        Returns logits (N, K).
+        Returns logits (N, K); :meth:`encode` returns the pooled vector (N, F), F = D*H
+        (+ E with the n-gram bag).
 
     Example:
         >>> model = SequenceClassifier(30, 5, hidden_size=16)
@@ -79,6 +88,8 @@ class SequenceClassifier(nn.Module):
         bidirectional: bool = True,
         pooling: str = "last",
         word_dropout: float = 0.0,
+        ngrams: int = 0,
+        ngram_buckets: int = 2**16,
         padding_idx: int | None = 0,
         layer_norm: bool = False,
         backend: str = "auto",
@@ -112,16 +123,31 @@ class SequenceClassifier(nn.Module):
             self.attention = nn.Sequential(
                 nn.Linear(features, features), nn.Tanh(), nn.Linear(features, 1, bias=False)
             )
+        self.ngram_bag: NGramBag | None = None
+        if ngrams:
+            self.ngram_bag = NGramBag(ngrams, ngram_buckets, embedding_dim)
+            features += embedding_dim
         self.classifier = nn.Linear(features, num_classes)
 
     def encode(self, x: Tensor, lengths: Tensor) -> Tensor:
-        """The pooled vector of each sequence: (N, D*H)."""
-        N, L = x.shape
+        """The pooled vector of each sequence, with the n-gram bag's when there is one."""
+        N = x.size(0)
         lengths = torch.as_tensor(lengths, dtype=torch.long).cpu()
         if lengths.shape != (N,):
             raise ConfigError(f"lengths must have shape ({N},), got {tuple(lengths.shape)}")
         if N and int(lengths.min()) < 1:
             raise ConfigError(f"every sequence needs length >= 1, got {lengths.tolist()}")
+        pooled = self._pool(x, lengths)  # (N, D*H)
+        if self.ngram_bag is None:
+            return pooled
+        return torch.cat([pooled, self.ngram_bag(x, lengths)], dim=-1)  # (N, D*H + E)
+
+    def _pool(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """The recurrent stack's outputs pooled into one vector per sequence: (N, D*H).
+
+        ``lengths`` is a checked (N,) int64 CPU tensor.
+        """
+        L = x.size(1)
         emb = self.dropout(self.word_dropout(self.embedding(x)))  # (N, L, E)
         packed = pack_padded_sequence(emb, lengths, batch_first=True, enforce_sorted=False)
         out, state = self.rnn(packed)

@@ -11,6 +11,7 @@ from rnnkit.nn.crf import CRF
 from rnnkit.nn.dropout import LockedDropout, WordDropout
 from rnnkit.nn.factory import CELLS, make_recurrent
 from rnnkit.nn.minimal import MinGRU, MinLSTM
+from rnnkit.nn.ngrams import NGramBag
 from rnnkit.nn.recurrent import GRU, LSTM, RNN
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "masked_softmax",
     "LockedDropout",
     "WordDropout",
+    "NGramBag",
     "CELLS",
     "make_recurrent",
 ]

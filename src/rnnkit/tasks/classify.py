@@ -314,6 +314,8 @@ class ClassificationTask(Task):
             bidirectional=m.bidirectional,
             pooling=m.pooling,
             word_dropout=m.word_dropout,
+            ngrams=m.ngrams,
+            ngram_buckets=m.ngram_buckets,
             layer_norm=m.layer_norm,
             backend=m.backend,
         )
