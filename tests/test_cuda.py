@@ -1,6 +1,7 @@
-"""The CUDA paths: cuDNN against our own cells, stepwise decoding, padding, bf16 training.
+"""The CUDA paths: cuDNN against our own cells, padding, bf16 training, saving from the GPU.
 
 Skipped without a GPU (CI has none); run them on one with ``python -m pytest tests/test_cuda.py``.
+Tests elsewhere that take a ``device`` parameter run on CUDA too when there is one.
 """
 
 import pytest
@@ -48,18 +49,6 @@ def test_the_same_weights_give_the_same_logits_on_cpu_and_cuda():
     on_cpu, _ = model(x)
     on_gpu, _ = model.to(CUDA)(x.to(CUDA))
     assert_close(on_gpu.cpu(), on_cpu, atol=1e-5, rtol=1e-4)
-
-
-def test_stepwise_logits_equal_full_sequence_logits_on_cuda():
-    torch.manual_seed(0)
-    model = RNNLanguageModel(13, embedding_dim=8, hidden_size=12, num_layers=2).to(CUDA).eval()
-    x = torch.randint(0, 13, (2, 9), device=CUDA)
-    full, _ = model(x)
-    state, steps = None, []
-    for t in range(x.size(1)):
-        logits, state = model.step(x[:, t], state)
-        steps.append(logits)
-    assert_close(torch.stack(steps, dim=1), full, atol=1e-5, rtol=1e-4)
 
 
 @pytest.mark.parametrize("pooling", ["last", "max", "attention"])

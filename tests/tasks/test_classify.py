@@ -234,6 +234,10 @@ def test_cli_train_evaluate_predict_and_a_bad_input(tmp_path):
         16,
         "--embed",
         8,
+        "--ngrams",
+        2,
+        "--ngram-buckets",
+        500,
         "--max-steps",
         15,
         "--eval-every",
@@ -244,6 +248,8 @@ def test_cli_train_evaluate_predict_and_a_bad_input(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["run_dir"] == str(run)
+    model = json.loads((run / "config.json").read_text())["model"]
+    assert (model["ngrams"], model["ngram_buckets"]) == (2, 500)
 
     done = _rnnkit("evaluate", run, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -274,6 +280,20 @@ def test_balanced_class_weights_and_their_square_root():
     assert balanced_weights(labels, 4) == pytest.approx([9 / 24, 9 / 8, 9 / 4, 0.0])
     root = balanced_weights(labels, 4, power=0.5)
     assert root == pytest.approx([(9 / 24) ** 0.5, (9 / 8) ** 0.5, 1.5, 0.0])
+
+
+def test_the_ngram_bag_is_the_default_and_can_be_turned_off(tmp_path, trained):
+    clf, _, data = trained
+    assert clf.model.ngram_bag.max_n == 3
+    off = rnnkit.train(
+        "classify", data=str(data), out=tmp_path / "off", max_steps=1, ngrams=0, **TINY
+    )
+    assert off.model.ngram_bag is None
+    assert rnnkit.load(tmp_path / "off").model.ngram_bag is None
+    with pytest.raises(rnnkit.errors.ConfigError, match="ngrams"):
+        rnnkit.train("classify", data=str(data), out=tmp_path / "bad", ngrams=-1, **TINY)
+    with pytest.raises(rnnkit.errors.ConfigError, match="ngrams"):
+        rnnkit.train("lm", out=tmp_path / "lm", ngrams=3, max_steps=1, progress=False)
 
 
 def test_class_weights_none_turns_off_the_task_default(tmp_path, trained):
