@@ -79,6 +79,18 @@ def test_tied_weights_are_stored_once_and_stay_tied(tmp_path):
     assert torch.equal(fresh.decoder.weight, model.embedding.weight)
 
 
+def test_a_tied_model_saved_by_safetensors_save_model_still_loads(tmp_path):
+    # earlier runs were written by safetensors.torch.save_model, which keeps the tied
+    # tensor under the other name ("decoder.weight")
+    model = RNNLanguageModel(11, embedding_dim=6, hidden_size=6, tie_weights=True)
+    run = RunDirectory.create(tmp_path / "run")
+    safetensors.torch.save_model(model, run.file("model.safetensors"))
+    assert "embedding.weight" not in safetensors.torch.load_file(run.file("model.safetensors"))
+    fresh = RNNLanguageModel(11, embedding_dim=6, hidden_size=6, tie_weights=True)
+    run.load_weights(fresh)
+    assert torch.equal(fresh.embedding.weight, model.embedding.weight)
+
+
 def test_weights_that_miss_a_parameter_are_refused_by_name(tmp_path):
     run = RunDirectory.create(tmp_path / "run")
     run.save_weights(RNNLanguageModel(11, embedding_dim=6, hidden_size=6))

@@ -153,10 +153,11 @@ class RunDirectory:
         they are tied to another are written in the metadata, ``{name: kept}``, as
         ``safetensors.torch.save_model`` writes them.
         """
-        aliases = _tied_names(model.state_dict())
+        state = model.state_dict()
+        aliases = _tied_names(state)
         tensors = {
             key: value.detach().to("cpu", copy=True).contiguous()
-            for key, value in model.state_dict().items()
+            for key, value in state.items()
             if key not in aliases
         }
         atomic_save(
@@ -180,8 +181,11 @@ class RunDirectory:
         except RuntimeError as e:  # shape mismatch
             first = str(e).strip().splitlines()[-1].strip()
             raise CheckpointError(f"{path}: weights do not fit the model ({first})") from None
-        aliases = _tied_names(model.state_dict())  # filled through the tensor they are tied to
-        missing = [key for key in missing if aliases.get(key) not in tensors]
+        # a tied name is filled through any name of its tensor that the file holds (files
+        # written by safetensors.torch.save_model may keep another one than ours)
+        aliases = _tied_names(model.state_dict())
+        loaded = {aliases.get(key, key) for key in tensors}
+        missing = [key for key in missing if aliases.get(key, key) not in loaded]
         if missing or unexpected:
             raise CheckpointError(
                 f"{path}: weights do not fit the model "
