@@ -48,7 +48,9 @@ def sample_next(
         raise ConfigError(f"top_p must be in (0, 1], got {top_p}")
     if temperature == 0:
         return logits.argmax(dim=-1)
-    logits = logits.float() / temperature  # (N, V)
+    logits = logits.float()  # (N, V)
+    if temperature != 1.0:
+        logits = logits / temperature
     if top_k is not None and top_k < logits.size(-1):
         kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]  # (N, 1)
         logits = logits.masked_fill(logits < kth, float("-inf"))
@@ -58,8 +60,12 @@ def sample_next(
         drop = cumulative - sorted_logits.softmax(dim=-1) >= top_p  # keep the first that crosses p
         sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
         logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
-    probs = logits.softmax(dim=-1)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (N,)
+    probs = logits.softmax(dim=-1)  # (N, V)
+    # The exponential race: with E_i ~ Exp(1), argmax_i p_i / E_i is i with probability
+    # p_i. torch.multinomial draws one sample this way too, after checks of the input
+    # that cost more than the draw, once per generated token.
+    race = torch.empty_like(probs).exponential_(generator=generator)  # (N, V)
+    return probs.div_(race).argmax(dim=-1)  # (N,)
 
 
 @torch.no_grad()
@@ -77,9 +83,11 @@ def stream_generate(
 ) -> Iterator[int]:
     """Yield ``max_new`` new ids, one at a time, from a model with carried state.
 
-    ``model(x, state) -> (logits, state)`` with x (1, L). The model is put in eval
-    mode for the duration and restored after. ``suppress_ids`` are never drawn
-    (for example ``<pad>`` and ``<unk>``); generation stops after a ``stop_ids`` id.
+    ``model(x, state) -> (logits, state)`` with x (1, L) reads the prompt once;
+    ``model.step(token, state) -> (logits, state)`` with token (1,) and logits
+    (1, V) then advances one token. The model is put in eval mode for the
+    duration and restored after. ``suppress_ids`` are never drawn (for example
+    ``<pad>`` and ``<unk>``); generation stops after a ``stop_ids`` id.
     """
     if max_new < 0:
         raise ConfigError(f"max_new must be >= 0, got {max_new}")
@@ -100,7 +108,7 @@ def stream_generate(
         last = logits[:, -1]  # (1, V)
         for i in range(max_new):
             if suppress.numel():
-                last = last.index_fill(1, suppress, float("-inf"))
+                last.index_fill_(1, suppress, float("-inf"))  # our own copy: in place
             token = sample_next(
                 last, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator
             )  # (1,)
@@ -108,7 +116,6 @@ def stream_generate(
             yield token_id
             if token_id in stop_ids or i + 1 == max_new:
                 return
-            logits, state = model(token.view(1, 1), state)  # one step: (1, 1, V)
-            last = logits[:, -1]
+            last, state = model.step(token, state)  # one step: (1, V)
     finally:
         model.train(was_training)

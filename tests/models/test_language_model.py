@@ -15,10 +15,21 @@ def test_shapes_batch_first():
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"cell": "gru", "tie_weights": True},  # a projection to E before the tied decoder
+        {"cell": "rnn", "dropout": 0.3},
+        {"cell": "mingru"},
+        {"cell": "minlstm", "tie_weights": True},
+        {"layer_norm": True},
+    ],
+)
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
-def test_stepwise_logits_equal_full_sequence_logits(device):
+def test_stepwise_logits_equal_full_sequence_logits(device, options):
     torch.manual_seed(0)
-    model = RNNLanguageModel(13, embedding_dim=8, hidden_size=12, num_layers=2)
+    model = RNNLanguageModel(13, embedding_dim=8, hidden_size=12, num_layers=2, **options)
     model = model.to(device).eval()
     x = torch.randint(0, 13, (2, 9), device=device)
     full, _ = model(x)

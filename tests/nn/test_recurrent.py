@@ -383,3 +383,85 @@ def test_single_step_through_cell_kernels_matches_torch_nn(kind, bias, batch_fir
         ours.zero_grad()
         ref.zero_grad()
     assert len(calls) == 2 * 3  # two runs of three layers went through the cells
+
+
+def _step_loop(module, x, hx):
+    """Run ``module.step`` over x (L, N, H_in) one time step at a time."""
+    outs = []
+    for t in range(x.shape[0]):
+        out, hx = module.step(x[t], hx)
+        outs.append(out)
+    return torch.stack(outs), hx
+
+
+@pytest.mark.parametrize("backend", ["torch", "scratch"])
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_step_loop_equals_forward_over_the_whole_sequence(kind, backend):
+    """step() (the cell kernels on CPU, forward on length 1 elsewhere) carries the state
+    exactly as forward does; states keep torch.nn's (num_layers, N, H) layout."""
+    ours, ref = make_pair(kind, backend, input_size=3, hidden_size=4, num_layers=3)
+    x = torch.randn(6, 2, 3)
+    state = [torch.randn(3, 2, 2 if kind == "lstm_proj" else 4)]
+    if kind.startswith("lstm"):
+        state.append(torch.randn(3, 2, 4))
+    for initial in (None, tuple(state) if len(state) == 2 else state[0]):
+        got, got_state = _step_loop(ours, x, initial)
+        want, want_state = ref(x, initial)
+        torch.testing.assert_close(got, want, **TOL)
+        for g, w in zip(state_tensors(got_state), state_tensors(want_state)):
+            torch.testing.assert_close(g, w, **TOL)
+
+
+def test_step_does_not_depend_on_batch_first_and_follows_the_layer_norm_stack():
+    torch.manual_seed(0)
+    x = torch.randn(4, 2, 3)
+    for m in (LSTM(3, 5, 2, batch_first=True), GRU(3, 5, 2, layer_norm=True, batch_first=True)):
+        m.eval()
+        got, got_state = _step_loop(m, x, None)
+        want, want_state = m(x.transpose(0, 1))
+        torch.testing.assert_close(got.transpose(0, 1), want, **TOL)
+        for g, w in zip(state_tensors(got_state), state_tensors(want_state)):
+            torch.testing.assert_close(g, w, **TOL)
+
+
+def test_step_refuses_a_bidirectional_stack_a_sequence_and_a_bad_state():
+    with pytest.raises(ConfigError, match="unidirectional"):
+        LSTM(3, 4, bidirectional=True).step(torch.randn(2, 3))
+    with pytest.raises(ConfigError, match=r"step input must be \(N, 3\)"):
+        GRU(3, 4).step(torch.randn(5, 2, 3))
+    with pytest.raises(ConfigError, match=r"h_0 must have shape \(2, 2, 4\)"):
+        GRU(3, 4, 2).step(torch.randn(2, 3), torch.zeros(1, 2, 4))
+    with pytest.raises(ConfigError, match="tuple"):
+        LSTM(3, 4).step(torch.randn(2, 3), torch.zeros(1, 2, 4))
+
+
+@pytest.mark.parametrize(
+    "replace",
+    [
+        "setattr",  # module.weight_hh_l0 = nn.Parameter(...)
+        "assign",  # load_state_dict(..., assign=True): new Parameter objects
+        "to_double",  # .double() with new Parameter objects (_apply)
+    ],
+)
+def test_the_weights_a_call_uses_follow_replaced_parameters(replace):
+    """The parameters are looked up once (as torch.nn's _flat_weights) and kept current."""
+    ours, ref = make_pair("lstm", "torch", input_size=3, hidden_size=4, num_layers=2)
+    with torch.no_grad():
+        for p in ref.parameters():
+            p.add_(torch.randn_like(p))
+    x = torch.randn(5, 2, 3)
+    if replace == "setattr":
+        for name, p in ref.named_parameters():
+            setattr(ours, name, torch.nn.Parameter(p.detach().clone()))
+    elif replace == "assign":
+        ours.load_state_dict({k: v.clone() for k, v in ref.state_dict().items()}, assign=True)
+    else:
+        ours.load_state_dict(ref.state_dict())
+        overwrite = torch.__future__.get_overwrite_module_params_on_conversion()
+        torch.__future__.set_overwrite_module_params_on_conversion(True)
+        try:
+            ours, ref, x = ours.double(), ref.double(), x.double()
+        finally:
+            torch.__future__.set_overwrite_module_params_on_conversion(overwrite)
+    torch.testing.assert_close(ours(x)[0], ref(x)[0], **TOL)
+    torch.testing.assert_close(_step_loop(ours, x, None)[0], ref(x)[0], **TOL)

@@ -87,15 +87,20 @@ def test_stream_yields_the_generated_text_piece_by_piece(trained):
     assert not any(tok in "".join(pieces) for tok in ("<pad>", "<unk>", "<bos>", "<eos>"))
 
 
-def test_generation_primes_once_then_steps_one_token_at_a_time(trained):
+def test_generation_primes_once_then_steps_one_token_at_a_time(trained, monkeypatch):
     lm, _, _ = trained
-    lengths = []
+    lengths, steps = [], []
+    step = lm.model.step
+    monkeypatch.setattr(
+        lm.model, "step", lambda token, state: steps.append(token.shape) or step(token, state)
+    )
     hook = lm.model.register_forward_pre_hook(lambda m, args: lengths.append(args[0].shape[1]))
     try:
         lm.generate("FIRST CITIZEN:", max_new=10, seed=0)
     finally:
         hook.remove()
-    assert lengths == [len("FIRST CITIZEN:")] + [1] * 9
+    assert lengths == [len("FIRST CITIZEN:")]  # the prompt, read once
+    assert steps == [(1,)] * 9  # then one token a step; the 10th is drawn from the 9th's logits
 
 
 def test_greedy_is_deterministic_without_a_seed(trained):

@@ -85,10 +85,18 @@ class RNNLanguageModel(nn.Module):
 
     @torch.no_grad()
     def step(self, token: Tensor, state=None) -> tuple[Tensor, object]:
-        """One generation step from carried state.
+        """One generation step from carried state: :meth:`forward` on one token,
+        through the recurrent stack's ``step`` (no time axis to add and remove).
 
         Shape:
             token: (N,) int64 -> logits (N, V), and the new state.
         """
-        logits, state = self(token.unsqueeze(1), state)  # (N, 1, V)
-        return logits[:, -1], state
+        out = self.embedding(token)  # (N, E)
+        if self.training:  # the identity in eval mode, where generation runs: not called per token
+            out = self.dropout(out)
+        out, state = self.rnn.step(out, state)  # (N, H)
+        if self.training:
+            out = self.dropout(out)
+        if self.projection is not None:
+            out = self.projection(out)  # (N, E)
+        return self.decoder(out), state  # (N, V)

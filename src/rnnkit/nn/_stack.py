@@ -120,14 +120,25 @@ class RecurrentBase(nn.Module):
                     setattr(self, "ln_hh" + sfx, nn.LayerNorm(G, bias=False, **kw))
                     if mode == "LSTM":
                         setattr(self, "ln_c" + sfx, nn.LayerNorm(hidden_size, **kw))
+        self._init_flat_weights()
         self.reset_parameters()
 
     # ------------------------------------------------------------------ parameters
+    def _init_flat_weights(self) -> None:
+        # The parameters in _flat_weights_names order, looked up once rather than on
+        # every call (as torch.nn.RNNBase keeps them); __setattr__ and _apply renew it.
+        self._flat_weights = [getattr(self, name) for name in self._flat_weights_names]
+
+    def __setattr__(self, name: str, value) -> None:  # noqa: ANN001 - any attribute
+        if "_flat_weights" in self.__dict__ and name in self._flat_weights_names:
+            self._flat_weights[self._flat_weights_names.index(name)] = value
+        super().__setattr__(name, value)
+
     def reset_parameters(self) -> None:
         """torch's initialisation, U(-1/sqrt(H), 1/sqrt(H)); layer norms start at gain 1, shift 0."""
         bound = 1.0 / math.sqrt(self.hidden_size)
-        for name in self._flat_weights_names:
-            nn.init.uniform_(getattr(self, name), -bound, bound)
+        for weight in self._flat_weights:
+            nn.init.uniform_(weight, -bound, bound)
         for module in self.children():
             module.reset_parameters()
 
@@ -145,7 +156,7 @@ class RecurrentBase(nn.Module):
 
     def flatten_parameters(self) -> None:
         """Lay the weights out in one cuDNN buffer, as torch.nn does; a no-op off CUDA."""
-        weights = [getattr(self, n) for n in self._flat_weights_names]
+        weights = self._flat_weights
         first = weights[0]
         if not all(
             w.is_cuda and w.dtype == first.dtype and torch.backends.cudnn.is_acceptable(w)
@@ -172,6 +183,7 @@ class RecurrentBase(nn.Module):
 
     def _apply(self, fn, recurse=True):  # noqa: ANN001 - torch.nn's signature
         out = super()._apply(fn, recurse)
+        self._init_flat_weights()
         self.flatten_parameters()
         return out
 
@@ -191,8 +203,6 @@ class RecurrentBase(nn.Module):
     def forward(self, input, hx=None):  # noqa: ANN001 - torch.nn's signature
         """Run the stack; see the subclass docstring for shapes and return values."""
         is_lstm = self.mode == "LSTM"
-        D = 2 if self.bidirectional else 1
-        H_out = self.proj_size or self.hidden_size
         packed = isinstance(input, PackedSequence)
         batched = True
         if packed:
@@ -217,33 +227,7 @@ class RecurrentBase(nn.Module):
                 f"input.size(-1) must equal input_size={self.input_size}, got {data.shape[-1]}"
             )
 
-        def initial(state: Tensor | None, size: int, name: str) -> Tensor:
-            if state is None:
-                return data.new_zeros(self.num_layers * D, N, size)  # (D*num_layers, N, H)
-            if not batched:
-                if state.dim() != 2:
-                    raise ConfigError(
-                        f"{name} must be 2-D for unbatched input, got shape {tuple(state.shape)}"
-                    )
-                state = state.unsqueeze(1)
-            expected = (self.num_layers * D, N, size)
-            if tuple(state.shape) != expected:
-                raise ConfigError(f"{name} must have shape {expected}, got {tuple(state.shape)}")
-            return state if sorted_indices is None else state.index_select(1, sorted_indices)
-
-        if is_lstm:
-            if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-                raise ConfigError(
-                    f"LSTM state must be a tuple (h_0, c_0) or None, got {type(hx).__name__}"
-                )
-            h0 = initial(None if hx is None else hx[0], H_out, "h_0")
-            c0 = initial(None if hx is None else hx[1], self.hidden_size, "c_0")
-        else:
-            if isinstance(hx, (tuple, list)):
-                raise ConfigError(
-                    f"{type(self).__name__} state must be a tensor h_0 or None, got a tuple"
-                )
-            h0, c0 = initial(hx, H_out, "h_0"), None
+        h0, c0 = self._initial_state(hx, data, N, batched, sorted_indices)
 
         if self.active_backend == "torch":
             out, h_n, c_n = self._forward_torch(data, batch_sizes, h0, c0)
@@ -261,15 +245,86 @@ class RecurrentBase(nn.Module):
             c_n = None if c_n is None else c_n.squeeze(1)
         return (out, (h_n, c_n)) if is_lstm else (out, h_n)
 
+    def step(self, input: Tensor, hx=None):  # noqa: ANN001 - torch.nn's state types
+        """One time step of every sequence, for generation from a carried state.
+
+        The same result as :meth:`forward` on a sequence of length 1, with less work
+        per call: on CPU with the torch backend it goes straight to torch's cell
+        kernels (``torch.lstm_cell`` and friends), layer by layer.
+
+        Args:
+            input: (N, H_in), the input at one time step.
+            hx: as :meth:`forward`'s, h_0 or (h_0, c_0) for an LSTM, each
+                (num_layers, N, H_out); None for zeros.
+
+        Returns:
+            ``(output, h_n)``, or ``(output, (h_n, c_n))`` for an LSTM, with output
+            (N, H_out) from the top layer and the states as ``hx``.
+        """
+        if self.bidirectional:
+            raise ConfigError("step() needs a unidirectional stack, got bidirectional=True")
+        if input.dim() != 2 or input.shape[1] != self.input_size:
+            raise ConfigError(
+                f"step input must be (N, {self.input_size}), got shape {tuple(input.shape)}"
+            )
+        if self.active_backend != "torch" or self.proj_size or not input.is_cpu:
+            time_dim = 1 if self.batch_first else 0
+            out, state = self(input.unsqueeze(time_dim), hx)
+            return out.squeeze(time_dim), state
+        h0, c0 = self._initial_state(hx, input, input.shape[0])
+        out, h_n, c_n = self._one_step(input, h0, c0)
+        return (out, (h_n, c_n)) if c_n is not None else (out, h_n)
+
+    def _initial_state(
+        self,
+        hx,  # noqa: ANN001 - torch.nn's state types
+        data: Tensor,
+        N: int,
+        batched: bool = True,
+        sorted_indices: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor | None]:
+        """Check ``hx`` and return (h_0, c_0), each (D*num_layers, N, H) in ``data``'s
+        batch order; zeros for None; c_0 is None but for an LSTM."""
+        D = 2 if self.bidirectional else 1
+
+        def initial(state: Tensor | None, size: int, name: str) -> Tensor:
+            if state is None:
+                return data.new_zeros(self.num_layers * D, N, size)  # (D*num_layers, N, H)
+            if not batched:
+                if state.dim() != 2:
+                    raise ConfigError(
+                        f"{name} must be 2-D for unbatched input, got shape {tuple(state.shape)}"
+                    )
+                state = state.unsqueeze(1)
+            expected = (self.num_layers * D, N, size)
+            if tuple(state.shape) != expected:
+                raise ConfigError(f"{name} must have shape {expected}, got {tuple(state.shape)}")
+            return state if sorted_indices is None else state.index_select(1, sorted_indices)
+
+        H_out = self.proj_size or self.hidden_size
+        if self.mode == "LSTM":
+            if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+                raise ConfigError(
+                    f"LSTM state must be a tuple (h_0, c_0) or None, got {type(hx).__name__}"
+                )
+            h0 = initial(None if hx is None else hx[0], H_out, "h_0")
+            return h0, initial(None if hx is None else hx[1], self.hidden_size, "c_0")
+        if isinstance(hx, (tuple, list)):
+            raise ConfigError(
+                f"{type(self).__name__} state must be a tensor h_0 or None, got a tuple"
+            )
+        return initial(hx, H_out, "h_0"), None
+
     def _forward_torch(
         self, data: Tensor, batch_sizes: Tensor | None, h0: Tensor, c0: Tensor | None
     ) -> tuple[Tensor, Tensor, Tensor | None]:
         """torch's fused kernels on our parameters; layer by layer for variational dropout."""
         steps = data.shape[1 if self.batch_first else 0] if batch_sizes is None else 0
         if steps == 1 and not self.bidirectional and not self.proj_size and data.is_cpu:
-            return self._one_step(data, h0, c0)
+            out, h_n, c_n = self._one_step(data.reshape(-1, data.shape[-1]), h0, c0)  # L = 1
+            return out.unsqueeze(1 if self.batch_first else 0), h_n, c_n
         fn = getattr(_VF, _VF_FUNCS[self.mode])
-        weights = [getattr(self, n) for n in self._flat_weights_names]
+        weights = self._flat_weights
         locked = (
             self.variational_dropout and self.training and self.dropout > 0 and self.num_layers > 1
         )
@@ -299,29 +354,29 @@ class RecurrentBase(nn.Module):
         return x, torch.cat(hs), (None if c0 is None else torch.cat(cs))
 
     def _one_step(
-        self, data: Tensor, h0: Tensor, c0: Tensor | None
+        self, x: Tensor, h0: Tensor, c0: Tensor | None
     ) -> tuple[Tensor, Tensor, Tensor | None]:
-        """A single time step (generation) through torch's cell kernels, layer by layer.
+        """One time step through torch's cell kernels, layer by layer (x: (N, H_in)).
 
         On CPU the fused sequence kernel costs several times more per call than the
         cells when L = 1; the result is the same (tested against torch.nn).
         """
-        x = data.reshape(data.shape[0] * data.shape[1], -1)  # (N, H_in): L = 1 in either layout
         cell = _CELL_FUNCS[self.mode]
+        per_layer = len(self._flat_weights) // self.num_layers  # unidirectional, no projection
+        h_in = h0.unbind(0)  # one view per layer, (N, H) each
+        c_in = None if c0 is None else c0.unbind(0)
         hs, cs = [], []
         for layer in range(self.num_layers):
-            if layer > 0:  # one step: locked and ordinary dropout are the same
-                x = F.dropout(x, self.dropout, self.training)
-            w = self._layer_weights(layer, 0)
-            weights = (w.weight_ih, w.weight_hh, w.bias_ih, w.bias_hh)
-            if c0 is None:
-                x = cell(x, h0[layer], *weights)  # (N, H)
+            if layer > 0 and self.training:  # one step: locked and ordinary dropout are the same
+                x = F.dropout(x, self.dropout, True)
+            weights = self._flat_weights[layer * per_layer : (layer + 1) * per_layer]
+            if c_in is None:
+                x = cell(x, h_in[layer], *weights)  # (N, H)
             else:
-                x, c = cell(x, (h0[layer], c0[layer]), *weights)  # (N, H) each
+                x, c = cell(x, (h_in[layer], c_in[layer]), *weights)  # (N, H) each
                 cs.append(c)
             hs.append(x)
-        out = x.unsqueeze(1 if self.batch_first else 0)  # (N, 1, H) or (1, N, H)
-        return out, torch.stack(hs), (torch.stack(cs) if cs else None)
+        return x, torch.stack(hs), (torch.stack(cs) if cs else None)
 
     def _vf_call(self, fn, x, batch_sizes, h0, c0, weights, num_layers, dropout):  # noqa: ANN001
         hx = (h0, c0) if c0 is not None else h0

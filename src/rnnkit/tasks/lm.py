@@ -165,6 +165,11 @@ class NGramLanguageModel(nn.Module):
         keep = max(self.lm.order - 1, 0)
         return logits, ids[:, ids.size(1) - keep :]
 
+    def step(self, token: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """One generation step: token (N,) -> logits (N, V), and the new state."""
+        logits, state = self(token.unsqueeze(1), state)  # (N, 1, V)
+        return logits[:, -1], state
+
 
 class LMProgram:
     """The :class:`~rnnkit.training.trainer.TrainingProgram` of a language model."""
