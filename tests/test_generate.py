@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rnnkit.errors import ConfigError
-from rnnkit.generate import sample_next, stream_generate
+from rnnkit.generate import gumbel_noise, sample_next, stream_generate
 
 LOGITS = torch.tensor([[2.0, 1.0, 0.5, 0.0, -1.0, -3.0]])  # (1, V)
 
@@ -48,6 +48,26 @@ def test_greedy_is_the_argmax_and_a_seed_repeats_the_draws():
     assert not torch.equal(first, sample_next(LOGITS.expand(50, -1), generator=generator))
 
 
+@pytest.mark.parametrize("options", [{}, {"top_k": 1}, {"top_p": 0.4}, {"temperature": 0}])
+def test_ids_at_minus_infinity_in_the_noise_are_out_before_the_filters(options):
+    """The most likely id suppressed: top-1, the 0.4-nucleus (id 1 holds 0.47 of the
+    rest) and greedy all fall to the second, as if the first were not in the vocabulary."""
+    noise = torch.zeros(200, LOGITS.shape[1])
+    noise[:, 0] = float("-inf")
+    if options.get("temperature") != 0:
+        noise[:, 1:] = gumbel_noise((200, LOGITS.shape[1] - 1), torch.Generator().manual_seed(0))
+    ids = sample_next(LOGITS.expand(200, -1), noise=noise, **options)
+    assert 0 not in ids.tolist()
+    if options:
+        assert set(ids.tolist()) == {1}
+
+
+def test_gumbel_noise_is_finite_with_the_standard_gumbel_mean():
+    g = gumbel_noise((200_000,), torch.Generator().manual_seed(1))
+    assert torch.isfinite(g).all()
+    assert abs(g.mean().item() - 0.5772) < 0.01  # the Euler-Mascheroni constant
+
+
 @pytest.mark.parametrize(
     "options, name",
     [({"temperature": -1.0}, "temperature"), ({"top_k": 0}, "top_k"), ({"top_p": 0.0}, "top_p")],
@@ -71,6 +91,20 @@ class Counter(torch.nn.Module):
     def step(self, token, state=None):  # (1,) -> (1, V)
         logits, state = self(token.unsqueeze(1), state)
         return logits[:, -1], state
+
+
+def test_stream_generate_draws_from_the_model_and_never_a_suppressed_id():
+    class Fixed(Counter):
+        def forward(self, x, state=None):
+            return LOGITS.expand(x.shape[1], -1).unsqueeze(0), None
+
+    ids = torch.tensor(list(stream_generate(Fixed(), [0], 20_000, seed=0, suppress_ids=[1])))
+    got = torch.bincount(ids, minlength=LOGITS.shape[1]).float() / ids.numel()
+    want = LOGITS[0].index_fill(0, torch.tensor([1]), float("-inf")).softmax(-1)
+    torch.testing.assert_close(got, want, atol=0.015, rtol=0)  # standard error <= 0.0036
+    assert got[1] == 0
+    short = list(stream_generate(Fixed(), [0], 100, seed=4))
+    assert short == list(stream_generate(Fixed(), [0], 300, seed=4))[:100]
 
 
 def test_stream_generate_suppresses_stops_and_restores_training_mode():

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError
 
-__all__ = ["sample_next", "stream_generate", "module_device"]
+__all__ = ["gumbel_noise", "sample_next", "stream_generate", "module_device"]
 
 
 def module_device(module: nn.Module) -> torch.device:
@@ -24,6 +24,17 @@ def module_device(module: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
+def gumbel_noise(
+    shape: tuple[int, ...],
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """Independent Gumbel(0, 1) draws, -log(E) with E ~ Exp(1) (E kept above 0, so
+    the noise is finite)."""
+    e = torch.empty(shape, device=device).exponential_(generator=generator)
+    return e.clamp_(min=torch.finfo(e.dtype).tiny).log_().neg_()
+
+
 def sample_next(
     logits: Tensor,
     *,
@@ -31,11 +42,21 @@ def sample_next(
     top_k: int | None = None,
     top_p: float | None = None,
     generator: torch.Generator | None = None,
+    noise: Tensor | None = None,
 ) -> Tensor:
     """Draw one id per row.
 
     ``temperature == 0`` is greedy (argmax). ``top_k`` keeps the k most likely
-    ids; ``top_p`` keeps the smallest set whose probability reaches p.
+    ids; ``top_p`` keeps the smallest set whose probability reaches p. The draw
+    is the Gumbel-max trick: with G_i ~ Gumbel(0, 1), argmax_i (logits_i / T + G_i)
+    is i with probability softmax(logits / T)_i.
+
+    Args:
+        noise: (N, V), added to the logits before the argmax instead of noise
+            drawn from ``generator``: Gumbel noise when sampling, zeros when greedy;
+            ids at -inf in it are never drawn (and out before top-k and top-p
+            choose). :func:`stream_generate` draws it a block of steps at a time,
+            with the suppressed ids set to -inf.
 
     Shape:
         logits: (N, V) -> (N,) int64
@@ -47,25 +68,46 @@ def sample_next(
     if top_p is not None and not 0.0 < top_p <= 1.0:
         raise ConfigError(f"top_p must be in (0, 1], got {top_p}")
     if temperature == 0:
-        return logits.argmax(dim=-1)
+        return logits.argmax(dim=-1) if noise is None else (logits + noise).argmax(dim=-1)
     logits = logits.float()  # (N, V)
     if temperature != 1.0:
         logits = logits / temperature
+    if noise is not None and (top_k is not None or top_p is not None):
+        logits = logits.masked_fill(noise.isneginf(), float("-inf"))  # out before the filters
     if top_k is not None and top_k < logits.size(-1):
         kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]  # (N, 1)
         logits = logits.masked_fill(logits < kth, float("-inf"))
     if top_p is not None and top_p < 1.0:
         sorted_logits, order = torch.sort(logits, descending=True, dim=-1)  # (N, V)
-        cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
-        drop = cumulative - sorted_logits.softmax(dim=-1) >= top_p  # keep the first that crosses p
+        probs = sorted_logits.softmax(dim=-1)
+        drop = probs.cumsum(dim=-1) - probs >= top_p  # keep the first that crosses p
         sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
         logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
-    probs = logits.softmax(dim=-1)  # (N, V)
-    # The exponential race: with E_i ~ Exp(1), argmax_i p_i / E_i is i with probability
-    # p_i. torch.multinomial draws one sample this way too, after checks of the input
-    # that cost more than the draw, once per generated token.
-    race = torch.empty_like(probs).exponential_(generator=generator)  # (N, V)
-    return probs.div_(race).argmax(dim=-1)  # (N,)
+    if noise is None:
+        noise = gumbel_noise(logits.shape, generator, logits.device)  # (N, V)
+    return (logits + noise).argmax(dim=-1)  # (N,)
+
+
+def _noise_rows(
+    vocab_size: int,
+    greedy: bool,
+    suppress_ids: Sequence[int],
+    generator: torch.Generator,
+    device: torch.device,
+    block: int = 64,
+) -> Iterator[Tensor]:
+    """Endless (1, V) rows of :func:`sample_next`'s ``noise``, -inf at the suppressed
+    ids: drawn ``block`` steps at a time, since a call per token costs more than
+    the draw. The rows do not depend on ``block``'s position in the text: the same
+    seed gives the same text, and a shorter text is a prefix of a longer one."""
+    suppress = torch.tensor(list(suppress_ids), dtype=torch.long, device=device)
+    while True:
+        if greedy:
+            rows = torch.zeros(block, 1, vocab_size, device=device)
+        else:
+            rows = gumbel_noise((block, 1, vocab_size), generator, device)  # (block, 1, V)
+        rows[..., suppress] = float("-inf")
+        yield from rows
 
 
 @torch.no_grad()
@@ -104,13 +146,11 @@ def stream_generate(
     try:
         x = torch.tensor([list(prompt_ids)], dtype=torch.long, device=device)  # (1, L)
         logits, state = model(x)  # prime once: (1, L, V)
-        suppress = torch.tensor(list(suppress_ids), dtype=torch.long, device=device)
         last = logits[:, -1]  # (1, V)
+        noise = _noise_rows(last.shape[-1], temperature == 0, suppress_ids, generator, device)
         for i in range(max_new):
-            if suppress.numel():
-                last.index_fill_(1, suppress, float("-inf"))  # our own copy: in place
             token = sample_next(
-                last, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator
+                last, temperature=temperature, top_k=top_k, top_p=top_p, noise=next(noise)
             )  # (1,)
             token_id = int(token)
             yield token_id
