@@ -101,7 +101,7 @@ def plain_loop(cfg: RunConfig, train_ids, valid_ids, budget: float, checkpoints)
     return {"steps": i, "final": final, "curve": curve}
 
 
-def generation_speed(lm, new: int = 500, repeats: int = 3) -> dict:
+def generation_speed(lm, new: int = 500, repeats: int = 5) -> dict:
     """Carried-state streaming over a naive loop that re-reads the prefix each step.
 
     Both are warmed up once (the first calls pay for kernel set-up), then timed
