@@ -96,10 +96,10 @@ def _noise_rows(
     device: torch.device,
     block: int = 64,
 ) -> Iterator[Tensor]:
-    """Endless (1, V) rows of :func:`sample_next`'s ``noise``, -inf at the suppressed
-    ids: drawn ``block`` steps at a time, since a call per token costs more than
-    the draw. The rows do not depend on ``block``'s position in the text: the same
-    seed gives the same text, and a shorter text is a prefix of a longer one."""
+    """Endless (1, V) rows of :func:`sample_next`'s ``noise`` (zeros when greedy), -inf
+    at the suppressed ids, drawn ``block`` steps at a time: a call per token costs more
+    than the draw. The rows from one seed do not depend on ``max_new``, so a shorter
+    text is a prefix of a longer one."""
     suppress = torch.tensor(list(suppress_ids), dtype=torch.long, device=device)
     while True:
         if greedy:

@@ -435,27 +435,36 @@ def test_step_refuses_a_bidirectional_stack_a_sequence_and_a_bad_state():
         LSTM(3, 4).step(torch.randn(2, 3), torch.zeros(1, 2, 4))
 
 
+class _Doubled(torch.nn.Module):
+    def forward(self, weight):
+        return 2 * weight
+
+
 @pytest.mark.parametrize(
     "replace",
     [
         "setattr",  # module.weight_hh_l0 = nn.Parameter(...)
         "assign",  # load_state_dict(..., assign=True): new Parameter objects
         "to_double",  # .double() with new Parameter objects (_apply)
+        "parametrize",  # weight_hh_l0 becomes a property computed from the original
+        "functional_call",  # torch.func swaps tensors in for the call
     ],
 )
-def test_the_weights_a_call_uses_follow_replaced_parameters(replace):
-    """The parameters are looked up once (as torch.nn's _flat_weights) and kept current."""
+def test_every_call_uses_the_current_parameters(replace):
+    """The single-step path reads the weights without Module.__getattr__; it must
+    still see every way a parameter is replaced."""
     ours, ref = make_pair("lstm", "torch", input_size=3, hidden_size=4, num_layers=2)
     with torch.no_grad():
         for p in ref.parameters():
             p.add_(torch.randn_like(p))
     x = torch.randn(5, 2, 3)
+    run = lambda m, inp: m(inp)[0]  # noqa: E731
     if replace == "setattr":
         for name, p in ref.named_parameters():
             setattr(ours, name, torch.nn.Parameter(p.detach().clone()))
     elif replace == "assign":
         ours.load_state_dict({k: v.clone() for k, v in ref.state_dict().items()}, assign=True)
-    else:
+    elif replace == "to_double":
         ours.load_state_dict(ref.state_dict())
         overwrite = torch.__future__.get_overwrite_module_params_on_conversion()
         torch.__future__.set_overwrite_module_params_on_conversion(True)
@@ -463,5 +472,17 @@ def test_the_weights_a_call_uses_follow_replaced_parameters(replace):
             ours, ref, x = ours.double(), ref.double(), x.double()
         finally:
             torch.__future__.set_overwrite_module_params_on_conversion(overwrite)
-    torch.testing.assert_close(ours(x)[0], ref(x)[0], **TOL)
-    torch.testing.assert_close(_step_loop(ours, x, None)[0], ref(x)[0], **TOL)
+    elif replace == "parametrize":
+        ours.load_state_dict(ref.state_dict())
+        torch.nn.utils.parametrize.register_parametrization(ours, "weight_hh_l1", _Doubled())
+        with torch.no_grad():
+            ref.weight_hh_l1.mul_(2)
+    else:
+        params = {k: v.clone() for k, v in ref.state_dict().items()}
+        run = lambda m, inp: torch.func.functional_call(m, params, (inp,))[0]  # noqa: E731
+    want = ref(x)[0]
+    torch.testing.assert_close(run(ours, x), want, **TOL)
+    # a length-1 sequence through forward takes the cell path, as step() does
+    torch.testing.assert_close(run(ours, x[:1]), want[:1], **TOL)
+    if replace != "functional_call":
+        torch.testing.assert_close(_step_loop(ours, x, None)[0], want, **TOL)

@@ -120,25 +120,14 @@ class RecurrentBase(nn.Module):
                     setattr(self, "ln_hh" + sfx, nn.LayerNorm(G, bias=False, **kw))
                     if mode == "LSTM":
                         setattr(self, "ln_c" + sfx, nn.LayerNorm(hidden_size, **kw))
-        self._init_flat_weights()
         self.reset_parameters()
 
     # ------------------------------------------------------------------ parameters
-    def _init_flat_weights(self) -> None:
-        # The parameters in _flat_weights_names order, looked up once rather than on
-        # every call (as torch.nn.RNNBase keeps them); __setattr__ and _apply renew it.
-        self._flat_weights = [getattr(self, name) for name in self._flat_weights_names]
-
-    def __setattr__(self, name: str, value) -> None:  # noqa: ANN001 - any attribute
-        if "_flat_weights" in self.__dict__ and name in self._flat_weights_names:
-            self._flat_weights[self._flat_weights_names.index(name)] = value
-        super().__setattr__(name, value)
-
     def reset_parameters(self) -> None:
         """torch's initialisation, U(-1/sqrt(H), 1/sqrt(H)); layer norms start at gain 1, shift 0."""
         bound = 1.0 / math.sqrt(self.hidden_size)
-        for weight in self._flat_weights:
-            nn.init.uniform_(weight, -bound, bound)
+        for name in self._flat_weights_names:
+            nn.init.uniform_(getattr(self, name), -bound, bound)
         for module in self.children():
             module.reset_parameters()
 
@@ -156,7 +145,7 @@ class RecurrentBase(nn.Module):
 
     def flatten_parameters(self) -> None:
         """Lay the weights out in one cuDNN buffer, as torch.nn does; a no-op off CUDA."""
-        weights = self._flat_weights
+        weights = [getattr(self, n) for n in self._flat_weights_names]
         first = weights[0]
         if not all(
             w.is_cuda and w.dtype == first.dtype and torch.backends.cudnn.is_acceptable(w)
@@ -183,7 +172,6 @@ class RecurrentBase(nn.Module):
 
     def _apply(self, fn, recurse=True):  # noqa: ANN001 - torch.nn's signature
         out = super()._apply(fn, recurse)
-        self._init_flat_weights()
         self.flatten_parameters()
         return out
 
@@ -324,7 +312,7 @@ class RecurrentBase(nn.Module):
             out, h_n, c_n = self._one_step(data.reshape(-1, data.shape[-1]), h0, c0)  # L = 1
             return out.unsqueeze(1 if self.batch_first else 0), h_n, c_n
         fn = getattr(_VF, _VF_FUNCS[self.mode])
-        weights = self._flat_weights
+        weights = [getattr(self, n) for n in self._flat_weights_names]
         locked = (
             self.variational_dropout and self.training and self.dropout > 0 and self.num_layers > 1
         )
@@ -362,14 +350,18 @@ class RecurrentBase(nn.Module):
         cells when L = 1; the result is the same (tested against torch.nn).
         """
         cell = _CELL_FUNCS[self.mode]
-        per_layer = len(self._flat_weights) // self.num_layers  # unidirectional, no projection
+        # Each weight read from _parameters, a dict lookup (Module.__getattr__ costs more,
+        # and this runs once a token); a weight made a property (parametrize) by getattr.
+        params, names = self._parameters, self._flat_weights_names
+        per_layer = len(names) // self.num_layers  # unidirectional, no projection
         h_in = h0.unbind(0)  # one view per layer, (N, H) each
         c_in = None if c0 is None else c0.unbind(0)
         hs, cs = [], []
         for layer in range(self.num_layers):
             if layer > 0 and self.training:  # one step: locked and ordinary dropout are the same
                 x = F.dropout(x, self.dropout, True)
-            weights = self._flat_weights[layer * per_layer : (layer + 1) * per_layer]
+            layer_names = names[layer * per_layer : (layer + 1) * per_layer]
+            weights = [params[n] if n in params else getattr(self, n) for n in layer_names]
             if c_in is None:
                 x = cell(x, h_in[layer], *weights)  # (N, H)
             else:

@@ -14,6 +14,10 @@ back. Extras are keyword-only and off by default:
 - ``backend``: "torch" runs torch's fused kernels (``torch._VF``) on these
   very parameters, "scratch" runs our cells step by step, "auto" (default)
   takes torch's kernels wherever the configuration allows (no layer norm).
+
+One method beyond torch.nn: ``step(input, hx)`` advances a unidirectional stack by
+one time step, input (N, H_in) -> output (N, H_out) and the state in forward's
+layout, for generation (as :meth:`rnnkit.nn.MinGRU.step`).
 """
 
 from __future__ import annotations
