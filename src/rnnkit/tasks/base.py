@@ -1,67 +1,216 @@
-"""The Task interface, the registry of tasks, and the two entry points
-:func:`train` and :func:`load` (exported as ``rnnkit.train`` and ``rnnkit.load``).
+"""The task protocol: the template every task fills in, the registry, and the two entry
+points :func:`train` and :func:`load` (exported as ``rnnkit.train`` and ``rnnkit.load``).
 
-A task is the glue between data, model, metrics and predictor; the trainer
-knows nothing of it.
+A task is one module. It declares its config (``Config``, a :class:`RunConfig`
+subclass whose fields carry their flags and help), its predictor (``Predictor``,
+with JSON schemas of its inputs and outputs and the options of ``predict`` and
+``evaluate``) and which metrics are better when higher; it fills in the steps
+below. The command line, the config files, the run directory and the contract
+tests are generated from those declarations: a new task touches no other file.
+
+::
+
+    read_splits(config)             -> Splits (train and valid records, their sources)
+    fit_assets(config, splits)      -> assets (tokenizers, vocabularies, labels, scalers)
+        or load_assets(run, config)     (a resumed run: from its JSON files, sizes checked)
+    prepare(config, splits, assets) -> data (tensors, datasets)
+    build_model(config)             -> nn.Module
+    program(model, data, config, dist) -> TrainingProgram (epoch batches, loss, evaluation)
+    after_fit(predictor, program)   -> plots
+    Predictor(model, config, run, assets).predict(inputs, **options) / .evaluate(data, **options)
+
+Tasks register with :func:`register`; another package adds one through the
+``rnnkit.tasks`` entry-point group (``name = "package.module:TaskClass"``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
+import sys
 import time
-from dataclasses import fields
+import typing
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, fields
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from rnnkit.config import (
-    DataConfig,
-    ModelConfig,
-    RunConfig,
-    TrainConfig,
-    check_task_options,
-    load_toml,
-)
-from rnnkit.errors import CheckpointError, ConfigError
+from rnnkit.config import RESUMABLE, RunConfig, Section, _parse_json, migrate, read_toml
+from rnnkit.errors import CheckpointError, ConfigError, DataError, RnnkitError
 from rnnkit.training import distributed
 from rnnkit.training.checkpoint import RunDirectory
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.trainer import Trainer, TrainingProgram, resolve_device, seed_everything
 
-__all__ = ["Task", "Predictor", "register", "get_task", "TASKS", "train", "load", "split_options"]
+__all__ = [
+    "Task",
+    "Predictor",
+    "Splits",
+    "Assets",
+    "NoOptions",
+    "EpochBatches",
+    "SampledBatches",
+    "make_text_tokenizer",
+    "register",
+    "get_task",
+    "task_names",
+    "TASKS",
+    "ENTRY_POINT_GROUP",
+    "train",
+    "load",
+    "load_config",
+]
 
 TASKS: dict[str, type[Task]] = {}
+ENTRY_POINT_GROUP = "rnnkit.tasks"
+_BUILTIN = ("lm", "classify", "tag", "forecast", "seq2seq")
 
 
 def register(cls: type[Task]) -> type[Task]:
     """Class decorator: make a task reachable by its ``name``."""
+    if not cls.name or cls.Config is None or cls.Predictor is None:
+        raise TypeError(f"{cls.__name__} needs a name, a Config and a Predictor to be a task")
     TASKS[cls.name] = cls
     return cls
 
 
-def get_task(name: str) -> Task:
+_entry_points_loaded = False
+
+
+def task_names() -> list[str]:
+    """The registered tasks: the built-in ones, then those of the ``rnnkit.tasks`` entry points."""
+    global _entry_points_loaded
     import rnnkit.tasks  # noqa: F401  (registers the built-in tasks)
 
-    try:
-        return TASKS[name]()
-    except KeyError:
-        raise ConfigError(
-            f"unknown task {name!r}; choose one of {', '.join(sorted(TASKS))}"
-        ) from None
+    if not _entry_points_loaded:
+        _entry_points_loaded = True
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                cls = ep.load()
+            except Exception as e:  # a broken plugin must not break rnnkit
+                print(f"rnnkit: warning: task entry point {ep.name!r} failed: {e}", file=sys.stderr)
+                continue
+            if ep.name not in TASKS:
+                register(cls)
+    return [*[n for n in _BUILTIN if n in TASKS], *sorted(set(TASKS) - set(_BUILTIN))]
+
+
+def get_task(name: str) -> Task:
+    names = task_names()
+    if name not in TASKS:
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"unknown task {name!r}{hint}; choose one of {', '.join(names)}")
+    return TASKS[name]()
+
+
+# -- the parts a task declares -------------------------------------------------------------
+@dataclass
+class Splits:
+    """The training and validation records of a task, and where they came from."""
+
+    train: Sequence[Any]
+    valid: Sequence[Any]
+    train_source: str
+    valid_source: str
+
+
+class Assets:
+    """What turns raw input into tensors (tokenizers, vocabularies, labels, a scaler).
+
+    A task's assets are a dataclass with :meth:`to_files` / :meth:`from_files` (JSON
+    documents by file name, saved in the run directory) and :meth:`sizes`, the
+    derived model sizes they fix (``{"vocab_size": len(vocab)}``), which
+    :meth:`Task.load_assets` checks against the run's config.
+    """
+
+    def to_files(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_files(cls, read: Callable[[str], Any]) -> Assets:
+        raise NotImplementedError
+
+    def sizes(self) -> dict[str, int]:
+        return {}
+
+
+@dataclass
+class NoOptions(Section):
+    """A predictor method without options."""
+
+    section: ClassVar[str] = "options"
+
+
+def make_text_tokenizer(data: Any, name: str | None = None, **options: Any):
+    """The tokenizer a text data config asks for (``name``: another side's, e.g. a
+    seq2seq target), lowercasing where the config says so."""
+    from rnnkit.data.tokenizers import make_tokenizer
+
+    if data.lowercase and name is None:
+        options["lowercase"] = True
+    return make_tokenizer(name or data.tokenizer, **options)
+
+
+class EpochBatches(Sequence):
+    """The batches of one epoch, collated lazily from lists of indices into ``dataset``."""
+
+    def __init__(self, dataset, indices: list[list[int]], collate: Callable[[list], Any]) -> None:
+        self.dataset, self.indices, self.collate = dataset, indices, collate
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int):
+        return self.collate([self.dataset[j] for j in self.indices[i]])
+
+
+class SampledBatches:
+    """``batches(epoch)`` of a program from a sampler with ``set_epoch`` (the same
+    batches for the same epoch, which exact resume needs)."""
+
+    def __init__(self, sampler, dataset, collate: Callable[[list], Any]) -> None:
+        self.sampler, self.dataset, self.collate = sampler, dataset, collate
+        self._epoch: int | None = None
+        self._batches: EpochBatches | None = None
+
+    def __call__(self, epoch: int) -> EpochBatches:
+        if epoch != self._epoch:
+            self.sampler.set_epoch(epoch)
+            self._batches = EpochBatches(self.dataset, list(self.sampler), self.collate)
+            self._epoch = epoch
+        return self._batches
 
 
 class Predictor:
-    """A trained model ready for use; each task adds its own methods."""
+    """A trained model ready for use.
 
-    task: str = ""
+    Every predictor has ``predict(inputs, **options)`` (a list of inputs, each as
+    :attr:`input_schema` says, to a list of outputs, each as :attr:`output_schema`
+    says) and ``evaluate(data=None, **options)`` (a path, a list of records, or None
+    for the run's own held-out split, to one dict of metrics). The options are the
+    fields of :attr:`PredictOptions` and :attr:`EvaluateOptions`, dataclasses like a
+    config's sections: the command line, the HTTP server and the checks come from them.
+    """
 
-    def __init__(self, model: nn.Module, config: RunConfig, run: RunDirectory | None = None):
+    task: ClassVar[str] = ""
+    input_schema: ClassVar[dict] = {}
+    output_schema: ClassVar[dict] = {}
+    PredictOptions: ClassVar[type[Section]] = NoOptions
+    EvaluateOptions: ClassVar[type[Section]] = NoOptions
+
+    def __init__(
+        self, model: nn.Module, config: RunConfig, run: RunDirectory | None = None, *, assets
+    ) -> None:
         self.model = model.eval()
         self.config = config
         self.run = run
+        self.assets = assets
 
     @property
     def device(self):
@@ -69,24 +218,169 @@ class Predictor:
 
         return module_device(self.model)
 
+    @classmethod
+    def schema(cls) -> dict:
+        """The JSON schemas of one input, one output and the options (for servers, UIs, docs)."""
+        return {
+            "task": cls.task,
+            "input": cls.input_schema,
+            "output": cls.output_schema,
+            "predict_options": _options_schema(cls.PredictOptions),
+            "evaluate_options": _options_schema(cls.EvaluateOptions),
+        }
+
+    @classmethod
+    def options(cls, kind: str, given: dict[str, Any]) -> Section:
+        """``given`` checked as the options of ``predict`` or ``evaluate``."""
+        klass = cls.PredictOptions if kind == "predict" else cls.EvaluateOptions
+        known = {f.name for f in fields(klass)}
+        for key in given:
+            if key not in known:
+                have = ", ".join(sorted(known)) or "none"
+                raise ConfigError(
+                    f"{key!r} is not an option of {kind} for a {cls.task!r} run (options: {have})"
+                )
+        options = klass(**given)
+        options.validate()
+        return options
+
+    def predict(self, inputs: Sequence, **options) -> list[dict]:
+        raise NotImplementedError
+
+    def evaluate(self, data=None, **options) -> dict:
+        raise NotImplementedError
+
+    def records(self, data) -> tuple[Sequence, str]:
+        """The records ``evaluate`` scores: of the file ``data``, the list ``data``, or the
+        run's validation split (None); with a name for messages."""
+        task = get_task(self.task)
+        if data is None:
+            splits = task.read_splits(self.config)
+            return splits.valid, splits.valid_source
+        if isinstance(data, str | os.PathLike):
+            return task.read_file(data, self.config), os.fspath(data)
+        if not isinstance(data, Sequence):
+            raise ConfigError(f"data must be a path, a list of records or None, got {data!r}")
+        return data, "records"
+
+    def parse_input(self, text: str) -> Any:
+        """One input from a command-line argument (default: the text itself)."""
+        return text
+
+    def read_inputs(self, path: str | os.PathLike) -> list:
+        """The inputs in a file given to ``predict --data`` (default: its non-blank lines)."""
+        from rnnkit.data.readers import read_text
+
+        return [line.strip() for line in read_text(path).splitlines() if line.strip()]
+
     def __repr__(self) -> str:
         where = f", run={str(self.run.path)!r}" if self.run else ""
         return f"{type(self).__name__}(task={self.task!r}{where})"
 
 
+def _options_schema(klass: type[Section]) -> dict:
+    props = {}
+    hints = typing.get_type_hints(klass)
+    for f in fields(klass):
+        kinds = [t for t in typing.get_args(hints[f.name]) or (hints[f.name],)]
+        types_ = [
+            {
+                int: "integer",
+                float: "number",
+                bool: "boolean",
+                str: "string",
+                type(None): "null",
+            }.get(t, "string")
+            for t in kinds
+        ]
+        prop: dict[str, Any] = {"type": types_[0] if len(types_) == 1 else types_}
+        prop["description"] = f.metadata.get("help", "")
+        prop["default"] = None if f.default is dataclasses.MISSING else f.default
+        if f.metadata.get("choices"):
+            prop["enum"] = list(f.metadata["choices"])
+        if f.metadata.get("low") is not None:
+            key = "exclusiveMinimum" if f.metadata["low_open"] else "minimum"
+            prop[key] = f.metadata["low"]
+        if f.metadata.get("high") is not None:
+            key = "exclusiveMaximum" if f.metadata["high_open"] else "maximum"
+            prop[key] = f.metadata["high"]
+        props[f.name] = prop
+    return {"type": "object", "properties": props, "additionalProperties": False}
+
+
 class Task:
-    """One kind of problem: how its data are read, its model built, its metrics computed."""
+    """One kind of problem: how its data are read, its model built, its metrics computed.
 
-    name: str = ""
+    Subclasses set the class attributes and fill in the methods that raise
+    ``NotImplementedError``; the rest has working defaults.
+    """
 
-    def prepare(self, config: RunConfig, run: RunDirectory | None = None) -> Any:
-        """Read the data and fit or (from ``run``) load tokenizer and vocab.
-        Writes data-derived sizes into ``config.model``."""
+    name: ClassVar[str] = ""
+    #: the task's :class:`RunConfig` subclass
+    Config: ClassVar[type[RunConfig]] = None
+    #: the task's :class:`Predictor` subclass
+    Predictor: ClassVar[type[Predictor]] = None
+    #: the task's :class:`Assets` subclass (None: a task without assets)
+    Assets: ClassVar[type[Assets] | None] = None
+    #: validation metrics where higher is better; every other metric is minimised
+    higher_is_better: ClassVar[Collection[str]] = frozenset()
+    #: one line for ``rnnkit train --help``
+    summary: ClassVar[str] = ""
+    #: text after the flags in ``rnnkit train TASK --help`` (a drawing, an example)
+    epilog: ClassVar[str] = ""
+
+    # -- data --------------------------------------------------------------------------
+    def read_splits(self, config: RunConfig) -> Splits:
+        """The training and validation records (``config.data``: files, or embedded data)."""
         raise NotImplementedError
 
-    def save_assets(self, run: RunDirectory, data: Any) -> None:
+    def read_file(self, path: str | os.PathLike, config: RunConfig) -> Sequence:
+        """The records of one file, read as ``config`` says (``evaluate --data``)."""
         raise NotImplementedError
 
+    def fit_assets(self, config: RunConfig, splits: Splits) -> Assets | None:
+        """Fit tokenizers and vocabularies on the training records."""
+        return None
+
+    def save_assets(self, run: RunDirectory, assets: Assets | None) -> None:
+        if assets is not None:
+            for name, document in assets.to_files().items():
+                run.save_json(name, document)
+
+    def load_assets(self, run: RunDirectory, config: RunConfig) -> Assets | None:
+        """The run's assets, checked against the sizes its config.json records."""
+        if self.Assets is None:
+            return None
+        try:
+            assets = self.Assets.from_files(run.load_json)
+        except (KeyError, TypeError, ValueError) as e:
+            raise CheckpointError(f"{run.path}: the task's files are malformed ({e})") from None
+        for name, size in assets.sizes().items():
+            expected = getattr(config.model, name)
+            if size != expected:
+                raise CheckpointError(
+                    f"{run.path}: the saved assets give {name} {size}, but config.json's model "
+                    f"has {expected}; the run's files do not belong together"
+                )
+        return assets
+
+    def prepare(self, config: RunConfig, splits: Splits, assets: Assets | None) -> Any:
+        """Turn the records into what the program trains on (datasets, tensors)."""
+        raise NotImplementedError
+
+    def setup(self, config: RunConfig, run: RunDirectory | None = None) -> tuple[Any, Any]:
+        """Read, fit (or load from ``run``) and prepare; writes the derived sizes into
+        ``config.model``. Returns ``(assets, data)``."""
+        splits = self.read_splits(config)
+        if run is not None:
+            assets = self.load_assets(run, config)
+        else:
+            assets = self.fit_assets(config, splits)
+            for name, size in (assets.sizes() if assets is not None else {}).items():
+                setattr(config.model, name, size)
+        return assets, self.prepare(config, splits, assets)
+
+    # -- model and training ------------------------------------------------------------
     def build_model(self, config: RunConfig) -> nn.Module:
         raise NotImplementedError
 
@@ -96,38 +390,67 @@ class Task:
         """The batches, loss and evaluation; under DDP, this rank's shard of the batches."""
         raise NotImplementedError
 
-    def predictor(self, model: nn.Module, config: RunConfig, run: RunDirectory) -> Predictor:
-        raise NotImplementedError
+    def after_fit(self, predictor: Predictor, program: TrainingProgram, run: RunDirectory) -> None:
+        """Called on the main process after training (plots, reports)."""
 
-    def fit_classical(self, config: RunConfig, data: Any, run: RunDirectory) -> Predictor | None:
-        """Fit a model that is estimated in closed form (an n-gram's counts) rather
-        than trained by the Trainer; None when ``config`` asks for a neural model."""
+    def fit_classical(
+        self, config: RunConfig, assets: Any, data: Any, run: RunDirectory
+    ) -> Predictor | None:
+        """Fit a model estimated in closed form (an n-gram's counts) rather than trained
+        by the Trainer; None when ``config`` asks for a neural model."""
         return None
 
     def load_predictor(
         self, config: RunConfig, run: RunDirectory, device: torch.device
     ) -> Predictor:
         """Rebuild the model of ``config`` with the run's weights (safetensors only)."""
+        assets = self.load_assets(run, config)
         model = self.build_model(config)
         run.load_weights(model)
-        return self.predictor(model.to(device), config, run)
+        return self.Predictor(model.to(device), config, run, assets=assets)
 
 
-_SECTIONS = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
-_RESUMABLE = {f.name for f in fields(TrainConfig)} - {"seed", "optimizer"}
+# -- configs from options ------------------------------------------------------------------
+def load_config(run: RunDirectory) -> RunConfig:
+    """A run's config.json as its task's config (older formats migrated)."""
+    path = run.file("config.json")
+    try:
+        data = _parse_json(path.read_text("utf-8"), str(path))
+    except (OSError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path}: cannot read ({e})") from None
+    except RnnkitError as e:
+        raise CheckpointError(str(e)) from None
+    if not isinstance(data, dict) or not isinstance(data.get("task"), str):
+        raise CheckpointError(f"{path}: not a run configuration (no task)")
+    try:
+        task = get_task(data["task"])
+        config = task.Config.from_dict(migrate(data, task.Config), source=str(path), user=False)
+        return config.validate(str(path))
+    except ConfigError as e:
+        raise CheckpointError(str(e)) from None
 
 
-def split_options(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Sort flat options (``hidden_size=256``) into config sections; None means unset."""
-    owner = {f.name: section for section, klass in _SECTIONS.items() for f in fields(klass)}
-    out: dict[str, dict[str, Any]] = {s: {} for s in _SECTIONS}
+def _sections(config: RunConfig, options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Flat options (``hidden_size=256``) sorted into the config's sections; None is unset."""
+    owner = {f.name: section for section, f, _ in config.fields()}
+    out: dict[str, dict[str, Any]] = {s: {} for s in config.SECTIONS}
     for key, value in options.items():
         if value is None:
             continue
         if key not in owner:
-            close = difflib.get_close_matches(key, owner, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"unknown option {key!r}{hint}")
+            others = [
+                n for n in task_names() if key in {f.name for _, f, _ in TASKS[n].Config().fields()}
+            ]
+            hint = (
+                f"; it is a setting of {', '.join(others)}"
+                if others
+                else (
+                    f"; did you mean {c[0]!r}?"
+                    if (c := difflib.get_close_matches(key, owner, n=1))
+                    else ""
+                )
+            )
+            raise ConfigError(f"the {config.task} task has no setting {key!r}{hint}")
         out[owner[key]][key] = value
     return out
 
@@ -135,85 +458,101 @@ def split_options(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def train(
     task: str = "lm",
     *,
-    config: RunConfig | str | os.PathLike | None = None,
+    config: RunConfig | dict | str | os.PathLike | None = None,
     out: str | os.PathLike | None = None,
     resume: str | os.PathLike | None = None,
     progress: bool = True,
+    callbacks: Sequence[Callable] = (),
     **options: Any,
 ) -> Predictor:
     """Train a model for ``task`` and return its predictor.
 
     Args:
-        task: a registered task name: ``"lm"``, ``"classify"``, ``"tag"``,
-            ``"forecast"`` or ``"seq2seq"``.
-        config: a :class:`RunConfig` or the path of a TOML file; ``options`` override it.
+        task: a registered task name (``rnnkit train --help`` lists them).
+        config: the task's :class:`RunConfig`, a dict of sections, or the path of a
+            TOML file; ``options`` override it.
         out: the run directory (default ``runs/<task>-<timestamp>``).
-        resume: a run directory to continue from its last checkpoint; only
-            training limits (``max_steps``, ``time_budget``, ...) may change.
+        resume: a run directory to continue from its last checkpoint; only the
+            training limits and logging (``max_steps``, ``time_budget``, ...) may change.
         progress: show progress on stderr.
-        options: any config field by name, e.g. ``hidden_size=256, max_steps=100``;
-            a field that only other tasks read (``horizon`` for ``lm``) is refused.
+        callbacks: called as ``callback(event, trainer, record)`` (see
+            :class:`~rnnkit.training.trainer.Trainer`).
+        options: any field of the task's config by name, e.g. ``hidden_size=256``.
 
     Example:
         >>> lm = rnnkit.train("lm", data="input.txt", max_steps=200)  # doctest: +SKIP
         >>> print(lm.generate("ROMEO:", max_new=100, temperature=0.8))  # doctest: +SKIP
     """
-    sections = split_options(options)
-    check_task_options(task, [k for k, v in options.items() if v is not None])
+    task_obj = get_task(task)
     if resume is not None:
         run = RunDirectory.open(resume)
-        cfg = run.load_config()
+        cfg = load_config(run)
         if cfg.task != task:
             raise ConfigError(f"{resume} is a {cfg.task!r} run, not {task!r}")
+        sections = _sections(cfg, options)
         fixed = {k for s in ("model", "data") for k in sections[s]}
-        fixed |= set(sections["train"]) - _RESUMABLE
+        fixed |= set(sections["train"]) - RESUMABLE
         if fixed:
             raise ConfigError(
                 f"cannot change {', '.join(sorted(fixed))} when resuming; start a new run instead"
             )
-        cfg.replace("train", **sections["train"])
+        cfg.set("train", sections["train"])
         cfg.validate()
-        task_obj = get_task(cfg.task)
-        data = task_obj.prepare(cfg, run=run)
+        assets, data = task_obj.setup(cfg, run=run)
     else:
-        if config is None:
-            cfg = RunConfig(task=task)
-        elif isinstance(config, RunConfig):
-            cfg = config
-        else:
-            cfg = load_toml(config)
-        cfg.task = task
-        for section, values in sections.items():
-            cfg.replace(section, **values)
-        if cfg.data.data is not None:
-            cfg.data.data = str(Path(cfg.data.data).resolve())
-        if cfg.data.valid is not None:
-            cfg.data.valid = str(Path(cfg.data.valid).resolve())
+        cfg = _new_config(task_obj, config)
+        for section, values in _sections(cfg, options).items():
+            cfg.set(section, values)
+        for name in ("data", "valid"):
+            if getattr(cfg.data, name, None) is not None:
+                setattr(cfg.data, name, str(Path(getattr(cfg.data, name)).resolve()))
         cfg.validate()
-        task_obj = get_task(cfg.task)
-        data = task_obj.prepare(cfg)  # before creating the run: bad data leave no empty run
+        assets, data = task_obj.setup(cfg)  # before the run exists: bad data leave no run
         run = None
         if distributed.is_main_process():  # under torchrun, rank 0 makes the run directory
             run = RunDirectory.create(
                 out or Path("runs") / f"{task}-{time.strftime('%Y%m%d-%H%M%S')}"
             )
-            task_obj.save_assets(run, data)
+            task_obj.save_assets(run, assets)
             run.save_config(cfg)
     if run is not None:
-        classical = task_obj.fit_classical(cfg, data, run)
+        classical = task_obj.fit_classical(cfg, assets, data, run)
         if classical is not None:
             return classical
-    return _fit(task_obj, cfg, data, run, resume=resume is not None, progress=progress)
+    return _fit(
+        task_obj,
+        cfg,
+        assets,
+        data,
+        run,
+        resume=resume is not None,
+        progress=progress,
+        callbacks=callbacks,
+    )
+
+
+def _new_config(task: Task, config) -> RunConfig:
+    if config is None:
+        return task.Config()
+    if isinstance(config, RunConfig):
+        if not isinstance(config, task.Config):
+            raise ConfigError(f"a {type(config).__name__} is not a config of the {task.name} task")
+        return config
+    if isinstance(config, dict):
+        return task.Config.from_dict(config)
+    return task.Config.from_dict(read_toml(config), source=os.fspath(config))
 
 
 def _fit(
     task_obj: Task,
     cfg: RunConfig,
+    assets: Any,
     data: Any,
     run: RunDirectory | None,
     *,
     resume: bool,
     progress: bool,
+    callbacks: Sequence[Callable] = (),
 ) -> Predictor:
     """Build the model, train it (data-parallel under torchrun) and return the predictor."""
     device = resolve_device(cfg.train.device)
@@ -231,27 +570,34 @@ def _fit(
             except CheckpointError as e:
                 raise ConfigError(f"--init-from {cfg.train.init_from}: {e}") from None
         program = task_obj.program(model, data, cfg, info)
-        callbacks = []
+        callbacks = list(callbacks)
         if cfg.train.tensorboard and info.is_main:
             from rnnkit.training.callbacks import TensorBoardLogger
 
             callbacks.append(TensorBoardLogger(run.file("tb")))
         trainer = Trainer(
-            model, cfg.train, program, run=run, callbacks=callbacks, progress=progress, dist=info
+            model,
+            cfg.train,
+            program,
+            run=run,
+            callbacks=callbacks,
+            progress=progress,
+            dist=info,
+            higher_is_better=task_obj.higher_is_better,
         )
         if resume:
-            if info.is_main:
-                run.remove_stale_temporaries()  # left by a writer killed mid-write
             trainer.resume(run)
         trainer.fit()
+        predictor = task_obj.Predictor(model, cfg, run, assets=assets)
         if info.is_main:
             from rnnkit.plots import plot_loss_curves
 
             plot_loss_curves(run.read_metrics(), run.file("plots/loss.png"), title=f"{cfg.task}")
+            task_obj.after_fit(predictor, program, run)
         distributed.barrier(info)
     finally:
         distributed.cleanup(info)
-    return task_obj.predictor(model, cfg, run)
+    return predictor
 
 
 def load(run_dir: str | os.PathLike, *, device: str = "cpu") -> Predictor:
@@ -260,9 +606,8 @@ def load(run_dir: str | os.PathLike, *, device: str = "cpu") -> Predictor:
     Weights come from safetensors and the rest from JSON: loading runs no code.
     """
     run = RunDirectory.open(run_dir)
-    cfg = run.load_config()
+    cfg = load_config(run)
     try:
-        task_obj = get_task(cfg.task)
-    except ConfigError as e:
+        return get_task(cfg.task).load_predictor(cfg, run, resolve_device(device))
+    except DataError as e:
         raise CheckpointError(f"{run_dir}: {e}") from None
-    return task_obj.load_predictor(cfg, run, resolve_device(device))

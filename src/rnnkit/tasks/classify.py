@@ -12,30 +12,56 @@ import hashlib
 import itertools
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.config import RunConfig
+from rnnkit.config import (
+    BIDIRECTIONAL,
+    RunConfig,
+    Section,
+    TextDataConfig,
+    TextModelConfig,
+    TrainConfig,
+    derived,
+    option,
+    override,
+    with_defaults,
+)
 from rnnkit.data import builtin
 from rnnkit.data.batching import BucketBatchSampler, LabelledBatch, collate_labelled
 from rnnkit.data.datasets import LabelledDataset
 from rnnkit.data.readers import read_label_folder, read_labelled, take
-from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict
+from rnnkit.data.tokenizers import Tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
-from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import classification_report, confusion_matrix
 from rnnkit.models.classifier import SequenceClassifier
-from rnnkit.tasks.base import Predictor, Task, register
+from rnnkit.tasks.base import (
+    Assets,
+    EpochBatches,
+    Predictor,
+    SampledBatches,
+    Splits,
+    Task,
+    make_text_tokenizer,
+    register,
+)
 from rnnkit.training.checkpoint import RunDirectory
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.trainer import StepOutput
 
 __all__ = [
+    "ClassifyConfig",
+    "ClassifyModelConfig",
+    "ClassifyDataConfig",
+    "ClassifyTrainConfig",
+    "ClassifyAssets",
     "ClassificationTask",
     "ClassifierPredictor",
     "ClassifyData",
@@ -51,25 +77,115 @@ VALID_FRACTION = 0.1
 Examples = Sequence[tuple[str, str]]
 
 
+# -- config --------------------------------------------------------------------------------
 @dataclass
-class ClassifyData:
+class ClassifyModelConfig(TextModelConfig):
+    cell: str = override(TextModelConfig, "cell", "gru")
+    num_layers: int = override(TextModelConfig, "num_layers", 1)
+    dropout: float = override(TextModelConfig, "dropout", 0.3)
+    bidirectional: bool = option(True, BIDIRECTIONAL)
+    pooling: str = option(
+        "max",
+        "How the outputs become one vector per sequence.",
+        choices=("last", "max", "mean", "attention"),
+    )
+    ngrams: int = option(
+        3, "Add a hashed bag of the tokens' 1..N-grams (fastText-style; 0: off).", low=0
+    )
+    ngram_buckets: int = option(2**16, "Rows of the n-gram bag's hashed table.", low=1)
+    word_dropout: float = option(
+        0.0,
+        "Zero a training token's whole embedding with this probability.",
+        low=0,
+        high=1,
+        high_open=True,
+    )
+    num_classes: int = derived("labels in the training data")
+
+
+@dataclass
+class ClassifyDataConfig(TextDataConfig):
+    batch_size: int = override(TextDataConfig, "batch_size", 64)
+    text_column: int | str | None = option(
+        None, "Text column of a TSV/CSV (a name, or a 0-based number).", none="0"
+    )
+    label_column: int | str | None = option(
+        None, "Label column of a TSV/CSV (a name, or a 0-based number).", none="1"
+    )
+    header: bool | None = option(
+        None, "The first row names the columns.", none="yes when a column is given by name"
+    )
+    class_weights: str = option(
+        "sqrt",
+        "Weight the loss by n / (K * n_k) for imbalanced labels, its square root, or not.",
+        choices=("balanced", "sqrt", "none"),
+    )
+
+
+@dataclass
+class ClassifyTrainConfig(TrainConfig):
+    label_smoothing: float = option(
+        0.1, "Smooth the one-hot targets by this much.", low=0, high=1, high_open=True
+    )
+
+
+@dataclass
+class ClassifyConfig(RunConfig):
+    """A sequence classifier: a biGRU over characters with a hashed n-gram bag."""
+
+    task: str = "classify"
+    model: ClassifyModelConfig = with_defaults(ClassifyModelConfig)
+    data: ClassifyDataConfig = with_defaults(ClassifyDataConfig)
+    train: ClassifyTrainConfig = with_defaults(
+        ClassifyTrainConfig,
+        epochs=25,
+        amp=False,  # bf16 and the moving average measured for lm only
+        ema=None,
+        lr=3e-3,
+        eval_every=100,
+        metric="macro_f1",
+        keep_best=True,
+    )
+
+
+# -- data ----------------------------------------------------------------------------------
+@dataclass
+class ClassifyAssets(Assets):
     tokenizer: Tokenizer
     vocab: Vocab
     label_names: list[str]
+
+    def to_files(self) -> dict[str, Any]:
+        return {
+            "tokenizer.json": self.tokenizer.to_dict(),
+            "vocab.json": self.vocab.to_dict(),
+            "labels.json": {"labels": self.label_names},
+        }
+
+    @classmethod
+    def from_files(cls, read: Callable[[str], Any]) -> ClassifyAssets:
+        labels = read("labels.json")
+        if not isinstance(labels, dict) or not isinstance(labels.get("labels"), list):
+            raise ValueError("labels.json lacks its 'labels' list")
+        tokenizer = tokenizer_from_dict(read("tokenizer.json"))
+        return cls(tokenizer, Vocab.from_dict(read("vocab.json")), list(labels["labels"]))
+
+    def sizes(self) -> dict[str, int]:
+        return {"vocab_size": len(self.vocab), "num_classes": len(self.label_names)}
+
+
+@dataclass
+class ClassifyData:
+    assets: ClassifyAssets
     train: LabelledDataset
     valid: LabelledDataset
-    train_source: str
     valid_source: str
     class_weights: list[float] | None = None  # one per class, for the training loss
 
 
 def _column(value: int | str | None, default: int) -> int | str:
-    """A column from the config: a name, or a number (``"2"`` from the command line is 2)."""
-    if value is None:
-        return default
-    if isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    return value
+    """A column from the config: a name, or a number."""
+    return default if value is None else value
 
 
 def read_examples(path: str | os.PathLike, config: RunConfig) -> Examples:
@@ -106,29 +222,29 @@ def _held_out(examples: Examples) -> tuple[list[int], list[int]]:
     return sorted(train), sorted(valid)
 
 
-def read_splits(config: RunConfig) -> tuple[Examples, Examples, str, str]:
-    """(train examples, valid examples, their sources): the embedded names, or files."""
+def read_splits(config: RunConfig) -> Splits:
+    """The ``(text, label)`` examples to train and validate on: the embedded names, or files."""
     d = config.data
     if d.data is None:
         train, train_source = builtin.load("names", "train"), "names (train split)"
     else:
         train, train_source = read_examples(d.data, config), d.data
     if d.valid is not None:
-        return train, read_examples(d.valid, config), train_source, d.valid
+        return Splits(train, read_examples(d.valid, config), train_source, d.valid)
     if d.data is None:
-        return train, builtin.load("names", "valid"), train_source, "names (valid split)"
+        return Splits(train, builtin.load("names", "valid"), train_source, "names (valid split)")
     train_idx, valid_idx = _held_out(train)
     if not valid_idx:
         raise DataError(d.data, None, "at least 2 examples of a label to hold out", "fewer")
     held = f"{d.data} (stratified {VALID_FRACTION:.0%})"
-    return take(train, train_idx), take(train, valid_idx), d.data, held
+    return Splits(take(train, train_idx), take(train, valid_idx), d.data, held)
 
 
-def _dataset(
-    examples: Examples, tokenizer: Tokenizer, vocab: Vocab, label_names: list[str], source: str
-) -> LabelledDataset:
+def _dataset(examples: Examples, assets: ClassifyAssets, source: str) -> LabelledDataset:
     try:
-        return LabelledDataset.from_examples(examples, tokenizer, vocab, label_names)
+        return LabelledDataset.from_examples(
+            examples, assets.tokenizer, assets.vocab, assets.label_names
+        )
     except DataError as e:
         if e.path is None and source:
             raise DataError(source, e.line, e.expected, e.got) from None
@@ -145,23 +261,10 @@ def balanced_weights(labels: Sequence[int], num_classes: int, power: float = 1.0
     ]
 
 
-class _Batches(Sequence):
-    """The collated batches of one epoch, built lazily from lists of indices."""
-
-    def __init__(self, dataset: LabelledDataset, indices: list[list[int]], pad_id: int) -> None:
-        self.dataset, self.indices, self.pad_id = dataset, indices, pad_id
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, i: int) -> LabelledBatch:
-        return collate_labelled([self.dataset[j] for j in self.indices[i]], self.pad_id)
-
-
-def _eval_batches(dataset: LabelledDataset, pad_id: int, batch_size: int) -> _Batches:
+def _eval_batches(dataset: LabelledDataset, pad_id: int, batch_size: int) -> EpochBatches:
     order = sorted(range(len(dataset)), key=lambda i: dataset.lengths[i])  # little padding
     chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    return _Batches(dataset, chunks, pad_id)
+    return EpochBatches(dataset, chunks, lambda items: collate_labelled(items, pad_id))
 
 
 @torch.no_grad()
@@ -207,18 +310,26 @@ class ClassifyProgram:
     length-bucketed batches reshuffled each epoch, (weighted) cross-entropy."""
 
     def __init__(
-        self, data: ClassifyData, config: RunConfig, device: torch.device, dist: DistInfo
+        self,
+        data: ClassifyData,
+        assets: ClassifyAssets,
+        config: RunConfig,
+        device: torch.device,
+        dist: DistInfo,
     ) -> None:
         self.data = data
         self.device = device
         self.dist = dist
-        self.pad_id = data.vocab.pad_id
-        self.sampler = BucketBatchSampler(
+        self.pad_id = assets.vocab.pad_id
+        sampler = BucketBatchSampler(
             data.train.lengths,
             config.data.batch_size,
             seed=config.train.seed,
             num_replicas=dist.world_size if dist.enabled else 1,
             rank=dist.rank if dist.enabled else 0,
+        )
+        self.batches = SampledBatches(
+            sampler, data.train, lambda items: collate_labelled(items, self.pad_id)
         )
         self.weight = (
             torch.tensor(data.class_weights, dtype=torch.float32, device=device)
@@ -226,16 +337,7 @@ class ClassifyProgram:
             else None
         )
         self.label_smoothing = config.train.label_smoothing
-        self._epoch: int | None = None
-        self._batches: _Batches | None = None
         self.confusion: list[list[int]] | None = None  # of the last full evaluation
-
-    def batches(self, epoch: int) -> _Batches:
-        if epoch != self._epoch:
-            self.sampler.set_epoch(epoch)
-            self._batches = _Batches(self.data.train, list(self.sampler), self.pad_id)
-            self._epoch = epoch
-        return self._batches
 
     def step(self, model: nn.Module, batch: LabelledBatch, state) -> StepOutput:
         batch = batch.to(self.device, non_blocking=True)
@@ -254,52 +356,167 @@ class ClassifyProgram:
         return metrics
 
 
+@dataclass
+class ClassifyPredictOptions(Section):
+    section: ClassVar[str] = "options"
+    top_k: int = option(1, "Give the K most likely labels.", low=1)
+
+
+class ClassifierPredictor(Predictor):
+    """A trained sequence classifier: the top-k labels of texts, and metrics on labelled data.
+
+    Example:
+        >>> clf = rnnkit.load("runs/classify-names")  # doctest: +SKIP
+        >>> clf.predict(["Nakamura"], top_k=2)  # doctest: +SKIP
+        [{'input': 'Nakamura', 'label': 'Japanese', 'probability': 0.97,
+          'top_k': [{'label': 'Japanese', 'probability': 0.97}, {'label': 'Korean', ...}]}]
+    """
+
+    task = "classify"
+    input_schema: ClassVar[dict] = {
+        "type": "string",
+        "minLength": 1,
+        "description": "a text",
+        "examples": ["Nakamura", "Schmidt"],
+    }
+    output_schema: ClassVar[dict] = {
+        "type": "object",
+        "properties": {
+            "input": {"type": "string"},
+            "label": {"type": "string"},
+            "probability": {"type": "number", "minimum": 0, "maximum": 1},
+            "top_k": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "label": {"type": "string"},
+                        "probability": {"type": "number", "minimum": 0, "maximum": 1},
+                    },
+                    "required": ["label", "probability"],
+                },
+                "description": "the K most likely labels, most likely first",
+            },
+        },
+        "required": ["input", "label", "probability", "top_k"],
+    }
+    PredictOptions = ClassifyPredictOptions
+
+    def __init__(self, model, config, run=None, *, assets: ClassifyAssets) -> None:
+        super().__init__(model, config, run, assets=assets)
+        self.tokenizer = assets.tokenizer
+        self.vocab = assets.vocab
+        self.label_names = list(assets.label_names)
+
+    @torch.no_grad()
+    def predict_proba(self, texts: Sequence[str]) -> Tensor:
+        """Class probabilities, (N, K) on the CPU, in the order of :attr:`label_names`."""
+        if isinstance(texts, str):
+            raise ConfigError("predict takes a list of texts, got one string; wrap it in a list")
+        ids = [self.tokenizer.encode(text, self.vocab) for text in texts]
+        for i, seq in enumerate(ids):
+            if not seq:
+                raise DataError(
+                    None, None, "a text with at least one token", f"input {i}: {texts[i]!r}"
+                )
+        K = len(self.label_names)
+        out = torch.empty(len(ids), K)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for start in range(0, len(order), EVAL_BATCH_SIZE):
+            chunk = order[start : start + EVAL_BATCH_SIZE]
+            batch = collate_labelled([(torch.tensor(ids[i]), 0) for i in chunk], self.vocab.pad_id)
+            batch = batch.to(self.device)
+            out[chunk] = self.model(batch.x, batch.lengths).float().softmax(-1).cpu()  # (n, K)
+        return out
+
+    def predict(self, texts: Sequence[str], **options) -> list[dict]:
+        """One dict per text: ``input``, the best ``label`` and its ``probability``, and
+        ``top_k``, the ``top_k`` best ``{"label", "probability"}`` in order."""
+        top_k = self.options("predict", options).top_k
+        if len(texts) == 0:
+            return []
+        probs = self.predict_proba(texts)
+        values, indices = probs.topk(min(top_k, probs.size(1)), dim=-1)  # (N, k)
+        out = []
+        for text, ps, ks in zip(texts, values.tolist(), indices.tolist()):
+            ranked = [{"label": self.label_names[k], "probability": p} for p, k in zip(ps, ks)]
+            out.append(
+                {
+                    "input": text,
+                    "label": ranked[0]["label"],
+                    "probability": ranked[0]["probability"],
+                    "top_k": ranked,
+                }
+            )
+        return out
+
+    def evaluate(self, data: str | os.PathLike | Examples | None = None, **options) -> dict:
+        """``{"task", "accuracy", "macro_f1", "n", "per_class"}`` on the file or folder
+        ``data``, on a list of ``(text, label)`` pairs, or on the run's validation split."""
+        self.options("evaluate", options)
+        examples, source = self.records(data)
+        known = set(self.label_names)
+        for i, (_, label) in enumerate(examples):
+            if label not in known:
+                lines = getattr(examples, "lines", None)
+                raise DataError(
+                    source,
+                    lines[i] if lines is not None else None,
+                    f"a label the model knows ({', '.join(self.label_names[:10])}"
+                    f"{', ...' if len(known) > 10 else ''})",
+                    repr(label),
+                )
+        dataset = _dataset(examples, self.assets, source)
+        metrics, _, per_class = evaluate_classifier(self.model, dataset, pad_id=self.vocab.pad_id)
+        return {
+            "task": "classify",
+            "accuracy": metrics["accuracy"],
+            "macro_f1": metrics["macro_f1"],
+            "n": metrics["n"],
+            "per_class": per_class,
+        }
+
+
+# -- the task ------------------------------------------------------------------------------
 @register
 class ClassificationTask(Task):
     name = "classify"
+    summary = "text classification: a label per text (surnames -> country)"
+    Config = ClassifyConfig
+    Predictor = ClassifierPredictor
+    Assets = ClassifyAssets
+    higher_is_better = frozenset({"accuracy", "macro_f1"})
 
-    def __init__(self) -> None:
-        self._program: ClassifyProgram | None = None  # the last program built, for its plot
+    def read_splits(self, config: RunConfig) -> Splits:
+        return read_splits(config)
 
-    def prepare(self, config: RunConfig, run: RunDirectory | None = None) -> ClassifyData:
-        if config.model.kind != "rnn":
-            raise ConfigError(
-                f"classify trains recurrent models only, got --model {config.model.kind}"
-            )
-        train_ex, valid_ex, train_source, valid_source = read_splits(config)
+    def read_file(self, path, config: RunConfig) -> Examples:
+        return read_examples(path, config)
+
+    def fit_assets(self, config: RunConfig, splits: Splits) -> ClassifyAssets:
         d = config.data
-        if run is not None:
-            tokenizer, vocab, label_names = load_assets(run)
-        else:
-            options = {"lowercase": d.lowercase} if d.tokenizer == "word" else {}
-            tokenizer = make_tokenizer(d.tokenizer, **options)
-            texts = [text for text, _ in train_ex]
-            if tokenizer.needs_fit:
-                tokenizer.fit(texts)
-            vocab = tokenizer.natural_vocab() or build_vocab(
-                itertools.chain.from_iterable(tokenizer.tokenize(t) for t in texts),
-                min_freq=d.min_freq,
-                max_size=d.max_vocab,
-            )
-            label_names = sorted({label for _, label in train_ex})
-        if len(label_names) < 2:
-            raise DataError(train_source, None, "at least 2 labels", f"{label_names}")
-        train = _dataset(train_ex, tokenizer, vocab, label_names, train_source)
-        valid = _dataset(valid_ex, tokenizer, vocab, label_names, valid_source)
-        weights = None
-        if d.class_weights not in (None, "none"):
-            power = 0.5 if d.class_weights == "sqrt" else 1.0
-            weights = balanced_weights(train.labels, len(label_names), power)
-        config.model.vocab_size = len(vocab)
-        config.model.num_classes = len(label_names)
-        return ClassifyData(
-            tokenizer, vocab, label_names, train, valid, train_source, valid_source, weights
+        tokenizer = make_text_tokenizer(d)
+        texts = [text for text, _ in splits.train]
+        if tokenizer.needs_fit:
+            tokenizer.fit(texts)
+        vocab = tokenizer.natural_vocab() or build_vocab(
+            itertools.chain.from_iterable(tokenizer.tokenize(t) for t in texts),
+            min_freq=d.min_freq,
+            max_size=d.max_vocab,
         )
+        label_names = sorted({label for _, label in splits.train})
+        if len(label_names) < 2:
+            raise DataError(splits.train_source, None, "at least 2 labels", f"{label_names}")
+        return ClassifyAssets(tokenizer, vocab, label_names)
 
-    def save_assets(self, run: RunDirectory, data: ClassifyData) -> None:
-        run.save_json("tokenizer.json", data.tokenizer.to_dict())
-        run.save_json("vocab.json", data.vocab.to_dict())
-        run.save_json("labels.json", {"labels": data.label_names})
+    def prepare(self, config: RunConfig, splits: Splits, assets: ClassifyAssets) -> ClassifyData:
+        train = _dataset(splits.train, assets, splits.train_source)
+        valid = _dataset(splits.valid, assets, splits.valid_source)
+        weights = None
+        if config.data.class_weights != "none":
+            power = 0.5 if config.data.class_weights == "sqrt" else 1.0
+            weights = balanced_weights(train.labels, len(assets.label_names), power)
+        return ClassifyData(assets, train, valid, splits.valid_source, weights)
 
     def build_model(self, config: RunConfig) -> SequenceClassifier:
         m = config.model
@@ -323,139 +540,15 @@ class ClassificationTask(Task):
     def program(
         self, model: nn.Module, data: ClassifyData, config: RunConfig, dist: DistInfo
     ) -> ClassifyProgram:
-        self._program = ClassifyProgram(data, config, next(model.parameters()).device, dist)
-        return self._program
+        return ClassifyProgram(data, data.assets, config, next(model.parameters()).device, dist)
 
-    def predictor(
-        self, model: nn.Module, config: RunConfig, run: RunDirectory
-    ) -> ClassifierPredictor:
-        tokenizer, vocab, label_names = load_assets(run)
-        if len(vocab) != config.model.vocab_size or len(label_names) != config.model.num_classes:
-            raise CheckpointError(
-                f"{run.path}: vocab.json/labels.json ({len(vocab)} tokens, {len(label_names)} "
-                f"labels) do not fit the model ({config.model.vocab_size}, "
-                f"{config.model.num_classes})"
-            )
-        program, self._program = self._program, None
-        if program is not None and program.confusion is not None and program.dist.is_main:
+    def after_fit(self, predictor, program: ClassifyProgram, run: RunDirectory) -> None:
+        if program.confusion is not None:
             from rnnkit.plots import plot_confusion_matrix
 
             plot_confusion_matrix(
                 program.confusion,
-                label_names,
+                predictor.label_names,
                 run.file("plots/confusion.png"),
                 title=f"classify: {program.data.valid_source}",
             )
-        return ClassifierPredictor(
-            model, config, run, tokenizer=tokenizer, vocab=vocab, label_names=label_names
-        )
-
-
-def load_assets(run: RunDirectory) -> tuple[Tokenizer, Vocab, list[str]]:
-    labels = run.load_json("labels.json")
-    if not isinstance(labels, dict) or not isinstance(labels.get("labels"), list):
-        raise CheckpointError(f"{run.path}: labels.json lacks its 'labels' list")
-    tokenizer = tokenizer_from_dict(run.load_json("tokenizer.json"))
-    return tokenizer, Vocab.from_dict(run.load_json("vocab.json")), list(labels["labels"])
-
-
-class ClassifierPredictor(Predictor):
-    """A trained sequence classifier: the top-k labels of texts, and metrics on labelled data.
-
-    Example:
-        >>> clf = rnnkit.load("runs/classify-names")  # doctest: +SKIP
-        >>> clf.predict(["Nakamura"], top_k=2)  # doctest: +SKIP
-        [{'input': 'Nakamura', 'label': 'Japanese', 'probability': 0.97,
-          'top_k': [{'label': 'Japanese', 'probability': 0.97}, {'label': 'Korean', ...}]}]
-    """
-
-    task = "classify"
-
-    def __init__(
-        self,
-        model,
-        config,
-        run=None,
-        *,
-        tokenizer: Tokenizer,
-        vocab: Vocab,
-        label_names: Sequence[str],
-    ) -> None:
-        super().__init__(model, config, run)
-        self.tokenizer = tokenizer
-        self.vocab = vocab
-        self.label_names = list(label_names)
-
-    @torch.no_grad()
-    def predict_proba(self, texts: Sequence[str]) -> Tensor:
-        """Class probabilities, (N, K) on the CPU, in the order of :attr:`label_names`."""
-        if isinstance(texts, str):
-            raise ConfigError("predict takes a list of texts, got one string; wrap it in a list")
-        ids = [self.tokenizer.encode(text, self.vocab) for text in texts]
-        for i, seq in enumerate(ids):
-            if not seq:
-                raise DataError(
-                    None, None, "a text with at least one token", f"input {i}: {texts[i]!r}"
-                )
-        K = len(self.label_names)
-        out = torch.empty(len(ids), K)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), EVAL_BATCH_SIZE):
-            chunk = order[start : start + EVAL_BATCH_SIZE]
-            batch = collate_labelled([(torch.tensor(ids[i]), 0) for i in chunk], self.vocab.pad_id)
-            batch = batch.to(self.device)
-            out[chunk] = self.model(batch.x, batch.lengths).float().softmax(-1).cpu()  # (n, K)
-        return out
-
-    def predict(self, texts: Sequence[str], top_k: int = 1) -> list[dict]:
-        """One dict per text: ``input``, the best ``label`` and its ``probability``, and
-        ``top_k``, the ``top_k`` best ``{"label", "probability"}`` in order."""
-        if not isinstance(top_k, int) or top_k < 1:
-            raise ConfigError(f"top_k must be a positive integer, got {top_k!r}")
-        if len(texts) == 0:
-            return []
-        probs = self.predict_proba(texts)
-        values, indices = probs.topk(min(top_k, probs.size(1)), dim=-1)  # (N, k)
-        out = []
-        for text, ps, ks in zip(texts, values.tolist(), indices.tolist()):
-            ranked = [{"label": self.label_names[k], "probability": p} for p, k in zip(ps, ks)]
-            out.append(
-                {
-                    "input": text,
-                    "label": ranked[0]["label"],
-                    "probability": ranked[0]["probability"],
-                    "top_k": ranked,
-                }
-            )
-        return out
-
-    def evaluate(
-        self, examples: Examples | None = None, *, data: str | os.PathLike | None = None
-    ) -> dict:
-        """``{"task", "accuracy", "macro_f1", "n", "per_class"}`` on ``examples`` (``(text,
-        label)`` pairs), on the file or folder ``data``, or on the run's validation split."""
-        if examples is None and data is not None:
-            examples = read_examples(data, self.config)
-        source = os.fspath(data) if data is not None else "examples"
-        if examples is None:
-            _, examples, _, source = read_splits(self.config)
-        known = set(self.label_names)
-        for i, (_, label) in enumerate(examples):
-            if label not in known:
-                lines = getattr(examples, "lines", None)
-                raise DataError(
-                    source,
-                    lines[i] if lines is not None else None,
-                    f"a label the model knows ({', '.join(self.label_names[:10])}"
-                    f"{', ...' if len(known) > 10 else ''})",
-                    repr(label),
-                )
-        dataset = _dataset(examples, self.tokenizer, self.vocab, self.label_names, source)
-        metrics, _, per_class = evaluate_classifier(self.model, dataset, pad_id=self.vocab.pad_id)
-        return {
-            "task": "classify",
-            "accuracy": metrics["accuracy"],
-            "macro_f1": metrics["macro_f1"],
-            "n": metrics["n"],
-            "per_class": per_class,
-        }

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -26,14 +28,24 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.baselines.forecasting import Persistence, RidgeWindow, SeasonalNaive
-from rnnkit.config import RunConfig
+from rnnkit.config import (
+    BIDIRECTIONAL,
+    DataConfig,
+    RecurrentConfig,
+    RunConfig,
+    TrainConfig,
+    derived,
+    option,
+    override,
+    with_defaults,
+)
 from rnnkit.data.readers import NumericTable, read_numeric_csv
 from rnnkit.data.scaling import Scaler, scaler_from_dict
 from rnnkit.data.timeseries import next_dates
-from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import forecast_report
 from rnnkit.models.forecaster import Forecaster
-from rnnkit.tasks.base import Predictor, Task, register
+from rnnkit.tasks.base import Assets, Predictor, Splits, Task, register
 from rnnkit.tasks.forecast_data import (
     EVAL_BATCH_SIZE,
     ForecastData,
@@ -53,7 +65,153 @@ from rnnkit.training.checkpoint import RunDirectory
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.trainer import StepOutput
 
-__all__ = ["ForecastTask", "ForecastPredictor", "ForecastProgram", "load_scaler", "load_ridge"]
+__all__ = [
+    "ForecastConfig",
+    "ForecastModelConfig",
+    "ForecastDataConfig",
+    "ForecastAssets",
+    "ForecastTask",
+    "ForecastPredictor",
+    "ForecastProgram",
+]
+
+
+# -- config --------------------------------------------------------------------------------
+@dataclass
+class ForecastModelConfig(RecurrentConfig):
+    cell: str = override(RecurrentConfig, "cell", "gru")
+    num_layers: int = override(RecurrentConfig, "num_layers", 1)
+    hidden_size: int = override(RecurrentConfig, "hidden_size", 64)
+    dropout: float = override(RecurrentConfig, "dropout", 0.2)
+    bidirectional: bool = option(False, BIDIRECTIONAL)
+    strategy: str = option(
+        "direct",
+        "One head for all T_out steps, or a one-step model rolled forward.",
+        choices=("direct", "recursive"),
+    )
+    window_norm: str | None = option(
+        None,
+        "Subtract each window's last row (and divide by its scale) before the model.",
+        choices=("last", "last_scale", "none"),
+        none="last for levels, none for changes",
+    )
+    highway: bool = option(
+        True, "Add a linear map from the window to the outputs (started at the ridge fit)."
+    )
+    patch: int | None = option(None, "Rows per recurrent step.", low=1, none="ceil(lookback / 14)")
+    num_features: int = derived("input columns of the series")
+
+
+@dataclass
+class ForecastDataConfig(DataConfig):
+    batch_size: int = override(DataConfig, "batch_size", 64)
+    data: str | None = override(
+        DataConfig,
+        "data",
+        None,
+        help="A numeric CSV/TSV with a header row.",
+        none="the embedded series (--series)",
+    )
+    series: str | None = option(
+        None,
+        "An embedded series when --data is not given.",
+        choices=("msft", "taylor"),
+        none="msft",
+    )
+    features: str | list | None = option(
+        None, "Input columns, e.g. Open,High,Low,Close.", none="every column but the dates"
+    )
+    target: str | None = option(None, "The column to predict.", none="the last feature")
+    date_column: str | None = option(
+        None, "The dates column ('none': no dates).", none="a column named Date, date, ..."
+    )
+    lookback: int = option(24, "L: rows one window reads.", low=1)
+    horizon: int = option(1, "T_out: rows predicted after the window.", low=1)
+    scaler: str = option(
+        "standard",
+        "Scaling, fit on the training rows only.",
+        choices=("standard", "minmax", "none"),
+    )
+    transform: str = option(
+        "levels",
+        "Model the levels, the returns or the differences.",
+        choices=("levels", "returns", "diff"),
+    )
+    season: int | None = option(
+        None, "Rows per season (seasonal naive).", low=1, none="from the dates (1 without)"
+    )
+    valid_fraction: float = option(
+        0.15,
+        "Share of validation rows (before the test rows).",
+        low=0,
+        high=1,
+        low_open=True,
+        high_open=True,
+    )
+    test_fraction: float = option(
+        0.15, "Share of test rows (the last ones).", low=0, high=1, low_open=True, high_open=True
+    )
+
+    def check(self) -> None:
+        super().check()
+        if self.valid_fraction + self.test_fraction >= 0.9:
+            raise ConfigError(
+                f"data.valid_fraction + data.test_fraction must leave at least 10% for "
+                f"training, got {self.valid_fraction} + {self.test_fraction}"
+            )
+
+
+@dataclass
+class ForecastConfig(RunConfig):
+    """A forecaster: a GRU over patches of a window, with a ridge-started highway."""
+
+    task: str = "forecast"
+    model: ForecastModelConfig = with_defaults(ForecastModelConfig)
+    data: ForecastDataConfig = with_defaults(ForecastDataConfig)
+    train: TrainConfig = with_defaults(
+        TrainConfig,
+        epochs=40,
+        amp=False,  # bf16 and the moving average measured for lm only
+        ema=None,
+        lr=3e-3,
+        warmup_steps=0,
+        eval_every=100,
+        metric="mse",  # in the data's units, on the valid windows
+        keep_best=True,
+    )
+
+
+@dataclass
+class ForecastAssets(Assets):
+    scaler: Scaler | None
+    ridge: RidgeWindow
+    num_features: int
+
+    def to_files(self) -> dict[str, Any]:
+        scaler = self.scaler.to_dict() if self.scaler is not None else {"name": "none"}
+        return {
+            "scaler.json": scaler,
+            "baselines.json": {"ridge": self.ridge.to_dict(), "num_features": self.num_features},
+        }
+
+    @classmethod
+    def from_files(cls, read: Callable[[str], Any]) -> ForecastAssets:
+        data = read("scaler.json")
+        scaler = (
+            None
+            if isinstance(data, dict) and data.get("name") == "none"
+            else (scaler_from_dict(data))
+        )
+        baselines = read("baselines.json")
+        if not isinstance(baselines, dict) or not isinstance(baselines.get("ridge"), dict):
+            raise ValueError("baselines.json lacks its 'ridge' table")
+        ridge = RidgeWindow.from_dict(baselines["ridge"])
+        # format 1 did not record it: the ridge reads lookback x num_features inputs
+        num_features = baselines.get("num_features", ridge.coef_.shape[0] // ridge.lookback)
+        return cls(scaler, ridge, int(num_features))
+
+    def sizes(self) -> dict[str, int]:
+        return {"num_features": self.num_features}
 
 
 # -- training ------------------------------------------------------------------------------
@@ -127,96 +285,14 @@ class ForecastProgram:
         return clean_report(report)
 
 
-# -- the task ------------------------------------------------------------------------------
-MAX_RECURRENT_STEPS = 14  # the default patch keeps the recurrent stack to this many steps
-
-
-def _resolve(config: RunConfig) -> None:
-    if config.model.window_norm is None:
-        config.model.window_norm = "last" if config.data.transform == "levels" else "none"
-    if config.model.patch is None:  # at most 14 recurrent steps: a week of half hours, 14 x 24
-        config.model.patch = max(1, math.ceil(config.data.lookback / MAX_RECURRENT_STEPS))
-
-
-@register
-class ForecastTask(Task):
-    name = "forecast"
-
-    def __init__(self) -> None:
-        self._program: ForecastProgram | None = None  # the last program built, for its plot
-
-    def prepare(self, config: RunConfig, run: RunDirectory | None = None) -> ForecastData:
-        if config.model.kind != "rnn":
-            raise ConfigError(
-                f"forecast trains recurrent models only, got --model {config.model.kind}"
-            )
-        _resolve(config)
-        table = read_series(config)
-        scaler = load_scaler(run) if run is not None else None
-        data = prepare_series(table, config, scaler, split=True)
-        data.ridge = fit_ridge(data, config)
-        config.model.num_features = len(data.columns)
-        return data
-
-    def save_assets(self, run: RunDirectory, data: ForecastData) -> None:
-        scaler = data.scaler.to_dict() if data.scaler is not None else {"name": "none"}
-        run.save_json("scaler.json", scaler)
-        run.save_json("baselines.json", {"ridge": data.ridge.to_dict()})
-
-    def build_model(self, config: RunConfig) -> Forecaster:
-        m, d = config.model, config.data
-        if m.num_features < 1 or not d.features or d.target is None:
-            raise ConfigError("the forecast config lacks its data-derived columns (num_features)")
-        columns = input_columns(config)
-        recursive = m.strategy == "recursive"
-        return Forecaster(
-            m.num_features,
-            horizon=1 if recursive else d.horizon,
-            targets=None if recursive else [columns.index(d.target)],
-            hidden_size=m.hidden_size,
-            num_layers=m.num_layers,
-            cell=m.cell,
-            dropout=m.dropout,
-            bidirectional=m.bidirectional,
-            layer_norm=m.layer_norm,
-            backend=m.backend,
-            window_norm=m.window_norm or "last",
-            highway=m.highway,
-            lookback=d.lookback,
-            patch=m.patch or 1,
-        )
-
-    def program(
-        self, model: nn.Module, data: ForecastData, config: RunConfig, dist: DistInfo
-    ) -> ForecastProgram:
-        device = next(model.parameters()).device
-        self._program = ForecastProgram(data, config, device, dist, model)
-        return self._program
-
-    def predictor(
-        self, model: nn.Module, config: RunConfig, run: RunDirectory
-    ) -> ForecastPredictor:
-        predictor = ForecastPredictor(
-            model, config, run, scaler=load_scaler(run), ridge=load_ridge(run)
-        )
-        program, self._program = self._program, None
-        if program is not None and program.dist.is_main:
-            predictor.plot(run.file("plots/forecast.png"), data=program.data)
-        return predictor
-
-
-def load_scaler(run: RunDirectory) -> Scaler | None:
-    data = run.load_json("scaler.json")
-    if isinstance(data, dict) and data.get("name") == "none":
-        return None
-    return scaler_from_dict(data)
-
-
-def load_ridge(run: RunDirectory) -> RidgeWindow:
-    data = run.load_json("baselines.json")
-    if not isinstance(data, dict) or not isinstance(data.get("ridge"), dict):
-        raise CheckpointError(f"{run.path}: baselines.json lacks its 'ridge' table")
-    return RidgeWindow.from_dict(data["ridge"])
+#: drawn in ``rnnkit train forecast --help``
+FORECAST_WINDOW = """\b
+one sample (--lookback 4 --horizon 2; Open, High, Low, Close -> Close):
+  row     t-3   t-2   t-1    t   | t+1   t+2
+  x      [OHLC  OHLC  OHLC  OHLC]|
+  y                              | [ C     C ]
+         <----- lookback 4 ----->|<- horizon 2 ->
+"""
 
 
 # -- the predictor -------------------------------------------------------------------------
@@ -232,10 +308,42 @@ class ForecastPredictor(Predictor):
     """
 
     task = "forecast"
+    input_schema: ClassVar[dict] = {
+        "type": "object",
+        "description": "the recent rows of the input columns, oldest first (at least lookback)",
+        "properties": {
+            "rows": {
+                "type": "array",
+                "items": {"type": "array", "items": {"type": "number"}},
+                "minItems": 1,
+            },
+            "dates": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["rows"],
+    }
+    output_schema: ClassVar[dict] = {
+        "type": "object",
+        "properties": {
+            "target": {"type": "string"},
+            "horizon": {"type": "integer"},
+            "last_date": {"type": ["string", "null"]},
+            "dates": {"type": ["array", "null"], "items": {"type": "string"}},
+            "values": {"type": "array", "items": {"type": "number"}},
+            "baselines": {
+                "type": "object",
+                "description": "the baselines' forecasts of the same rows",
+                "additionalProperties": {
+                    "type": ["array", "null"],
+                    "items": {"type": "number"},
+                },
+            },
+        },
+        "required": ["target", "horizon", "dates", "values", "baselines"],
+    }
 
-    def __init__(self, model, config, run=None, *, scaler: Scaler | None, ridge: RidgeWindow):
-        super().__init__(model, config, run)
-        self.scaler, self.ridge = scaler, ridge
+    def __init__(self, model, config, run=None, *, assets: ForecastAssets):
+        super().__init__(model, config, run, assets=assets)
+        self.scaler, self.ridge = assets.scaler, assets.ridge
         self.columns = input_columns(config)
         self.target = config.data.target
         self.horizon, self.lookback = config.data.horizon, config.data.lookback
@@ -251,53 +359,98 @@ class ForecastPredictor(Predictor):
         date_column = date_column if date_column in header else resolve_date_column(None, header)
         return read_numeric_csv(path, self.columns, date_column=date_column)
 
-    def _table(self, series) -> tuple[NumericTable, str]:
-        if isinstance(series, (str, os.PathLike)):
-            return self._read(series), os.fspath(series)
+    def _table(self, series) -> NumericTable:
         if isinstance(series, NumericTable):
-            return series, series.source or "table"
-        values = np.asarray(series, dtype=np.float64)
+            return series
+        dates = None
+        if isinstance(series, dict):
+            unknown = set(series) - {"rows", "dates"}
+            if unknown or "rows" not in series:
+                raise ConfigError(
+                    f"a forecast input is {{'rows': [[...], ...], 'dates': [...]}}; got the "
+                    f"keys {sorted(series)}"
+                )
+            series, dates = series["rows"], series.get("dates")
+        if isinstance(series, str | os.PathLike):
+            raise ConfigError(
+                "a forecast input is rows of values, not a path; read the file first "
+                "(ForecastPredictor.read_inputs)"
+            )
+        try:
+            values = np.asarray(series, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError("a forecast input's rows must be lists of numbers") from None
         if values.ndim == 1 and len(self.columns) == 1:
             values = values[:, None]
         if values.ndim != 2 or values.shape[1] != len(self.columns):
             raise ConfigError(
-                f"an array input needs shape (rows, {len(self.columns)}) for the columns "
-                f"{', '.join(self.columns)}; got {values.shape}"
+                f"a forecast input needs rows of {len(self.columns)} values for the columns "
+                f"{', '.join(self.columns)}; got shape {values.shape}"
             )
+        if not np.isfinite(values).all():
+            raise ConfigError("a forecast input's rows must be finite numbers")
+        if dates is not None and (
+            len(dates) != len(values) or not all(isinstance(d, str) for d in dates)
+        ):
+            raise ConfigError("a forecast input's dates must be one string per row")
         lines = list(range(1, len(values) + 1))
-        return NumericTable(values, list(self.columns), None, lines, "array"), "array"
+        return NumericTable(values, list(self.columns), dates, lines, "rows")
 
     def forecast(self, series) -> dict:
-        """The next T_out values of the target after the last row of ``series``: a CSV
-        path, a :class:`~rnnkit.data.readers.NumericTable` or an array (rows, C) of
-        the input columns. ``{"input", "target", "horizon", "last_date", "dates",
-        "values"}``; the dates (None without a date column) follow the input's spacing."""
-        table, name = self._table(series)
+        """The next T_out values of the target after the last row of ``series``: rows
+        ``{"rows": [[...]], "dates": [...]}`` (dates optional), an array (rows, C) of the
+        input columns, or a :class:`~rnnkit.data.readers.NumericTable`. Returns
+        ``{"target", "horizon", "last_date", "dates", "values", "baselines"}``; the dates
+        (None without dates) follow the input's spacing; ``baselines`` holds persistence's,
+        seasonal naive's (None with fewer rows than a season) and ridge's forecasts."""
+        table = self._table(series)
         need = self._history()
         if len(table) < need:
             line = table.lines[-1] if table.lines else None
             raise DataError(
-                table.source or name, line, f"at least {need} rows (the lookback)", f"{len(table)}"
+                table.source, line, f"at least {need} rows (the lookback)", f"{len(table)}"
             )
         data = prepare_series(table, self.config, self.scaler, split=False)
         origin = np.array([len(table) - 1])
         values = forecast_levels(self.model, data, origin, self.config)[0]
+        t = data.target_index
+        context = baseline_context(data, origin, min(len(table), max(self.lookback, self.season)))
+        seasonal = None
+        if len(table) >= self.season:
+            seasonal = SeasonalNaive(self.season, self.horizon, t).fit().predict(context)[0]
+        baselines = {
+            "persistence": Persistence(self.horizon, t).fit().predict(context)[0],
+            "seasonal_naive": seasonal,
+            "ridge": self.ridge.predict(baseline_context(data, origin, self.lookback))[0],
+        }
         return {
-            "input": name,
             "target": self.target,
             "horizon": self.horizon,
             "last_date": table.dates[-1] if table.dates else None,
             "dates": next_dates(table.dates, self.horizon),
             "values": [float(v) for v in values],
+            "baselines": {
+                k: None if v is None else [float(x) for x in v] for k, v in baselines.items()
+            },
         }
 
-    def predict(self, inputs: Sequence) -> list[dict]:
-        """:meth:`forecast` of each input (paths, tables or arrays), in order."""
-        if isinstance(inputs, (str, os.PathLike, NumericTable, np.ndarray, Tensor)):
+    def predict(self, inputs: Sequence, **options) -> list[dict]:
+        """:meth:`forecast` of each input (rows, arrays or tables), in order."""
+        self.options("predict", options)
+        if isinstance(inputs, str | os.PathLike | NumericTable | np.ndarray | Tensor | dict):
             raise ConfigError(
                 "predict takes a list of inputs; wrap it in a list, or use forecast()"
             )
         return [self.forecast(series) for series in inputs]
+
+    def parse_input(self, text: str) -> dict:
+        """A command-line input is the path of a CSV of recent rows."""
+        return self.read_inputs(text)[0]
+
+    def read_inputs(self, path) -> list[dict]:
+        """A CSV of recent rows (the run's columns by name) as one input."""
+        table = self._read(path)
+        return [{"rows": table.values.tolist(), **({"dates": table.dates} if table.dates else {})}]
 
     def _evaluation(self, data: str | os.PathLike | None, prepared: ForecastData | None = None):
         """(prepared data, the origins scored, a name for them)."""
@@ -336,10 +489,13 @@ class ForecastPredictor(Predictor):
         }
         return prepared, origins, name, y_true, forecasts
 
-    def evaluate(self, *, data: str | os.PathLike | None = None) -> dict:
+    def evaluate(self, data: str | os.PathLike | None = None, **options) -> dict:
         """MSE, MAE, RMSE (data units) and MAPE (percent) of the T_out-step forecasts and
         n (windows), on the run's test split or on every window of the file ``data``;
         ``baselines`` holds the same keys for persistence, seasonal naive and ridge."""
+        self.options("evaluate", options)
+        if data is not None and not isinstance(data, str | os.PathLike):
+            raise ConfigError("forecast evaluate takes the path of a CSV (or None: the test split)")
         _, _, name, y_true, forecasts = self._scores(data)
         model = forecasts.pop("model")
         return {
@@ -372,3 +528,82 @@ class ForecastPredictor(Predictor):
             title=f"{name}: {self.target}, {self.horizon} step(s) ahead",
             ylabel=self.target,
         )
+
+
+# -- the task ------------------------------------------------------------------------------
+FORECAST_WINDOW = """\b
+one sample (--lookback 4 --horizon 2; Open, High, Low, Close -> Close):
+  row     t-3   t-2   t-1    t   | t+1   t+2
+  x      [OHLC  OHLC  OHLC  OHLC]|
+  y                              | [ C     C ]
+         <----- lookback 4 ----->|<- horizon 2 ->
+"""
+MAX_RECURRENT_STEPS = 14  # the default patch keeps the recurrent stack to this many steps
+
+
+def _resolve(config: RunConfig) -> None:
+    if config.model.window_norm is None:
+        config.model.window_norm = "last" if config.data.transform == "levels" else "none"
+    if config.model.patch is None:  # at most 14 recurrent steps: a week of half hours, 14 x 24
+        config.model.patch = max(1, math.ceil(config.data.lookback / MAX_RECURRENT_STEPS))
+
+
+@register
+class ForecastTask(Task):
+    name = "forecast"
+    summary = "time-series forecasting: the next T_out values of a series (MSFT prices)"
+    epilog = FORECAST_WINDOW
+    Config = ForecastConfig
+    Predictor = ForecastPredictor
+    Assets = ForecastAssets
+    higher_is_better = frozenset()
+
+    def read_splits(self, config: RunConfig) -> Splits:
+        """The whole series (its rows are split in time into train | valid | test windows)."""
+        _resolve(config)
+        table = read_series(config)
+        source = table.source or config.data.series
+        return Splits(table, table, source, f"{source} (valid rows)")
+
+    def read_file(self, path, config: RunConfig) -> NumericTable:
+        return read_numeric_csv(path, input_columns(config))
+
+    def fit_assets(self, config: RunConfig, splits: Splits) -> ForecastAssets:
+        data = prepare_series(splits.train, config, None, split=True)
+        return ForecastAssets(data.scaler, fit_ridge(data, config), len(data.columns))
+
+    def prepare(self, config: RunConfig, splits: Splits, assets: ForecastAssets) -> ForecastData:
+        data = prepare_series(splits.train, config, assets.scaler, split=True)
+        data.ridge = assets.ridge
+        return data
+
+    def build_model(self, config: RunConfig) -> Forecaster:
+        m, d = config.model, config.data
+        if m.num_features < 1 or not d.features or d.target is None:
+            raise ConfigError("the forecast config lacks its data-derived columns (num_features)")
+        columns = input_columns(config)
+        recursive = m.strategy == "recursive"
+        return Forecaster(
+            m.num_features,
+            horizon=1 if recursive else d.horizon,
+            targets=None if recursive else [columns.index(d.target)],
+            hidden_size=m.hidden_size,
+            num_layers=m.num_layers,
+            cell=m.cell,
+            dropout=m.dropout,
+            bidirectional=m.bidirectional,
+            layer_norm=m.layer_norm,
+            backend=m.backend,
+            window_norm=m.window_norm or "last",
+            highway=m.highway,
+            lookback=d.lookback,
+            patch=m.patch or 1,
+        )
+
+    def program(
+        self, model: nn.Module, data: ForecastData, config: RunConfig, dist: DistInfo
+    ) -> ForecastProgram:
+        return ForecastProgram(data, config, next(model.parameters()).device, dist, model)
+
+    def after_fit(self, predictor, program: ForecastProgram, run: RunDirectory) -> None:
+        predictor.plot(run.file("plots/forecast.png"), data=program.data)

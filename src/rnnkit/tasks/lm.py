@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -11,7 +13,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.baselines.ngram import KneserNeyLM
-from rnnkit.config import RunConfig
+from rnnkit.config import (
+    RunConfig,
+    Section,
+    TextDataConfig,
+    TextModelConfig,
+    TrainConfig,
+    option,
+    with_defaults,
+)
 from rnnkit.data import builtin
 from rnnkit.data.datasets import LMStream
 from rnnkit.data.readers import read_text
@@ -22,54 +32,105 @@ from rnnkit.generate import module_device, stream_generate
 from rnnkit.metrics import bits_per_token, perplexity
 from rnnkit.models.language_model import RNNLanguageModel
 from rnnkit.models.window_lm import WindowLanguageModel
-from rnnkit.tasks.base import Predictor, Task, register
+from rnnkit.tasks.base import Assets, Predictor, Splits, Task, register
 from rnnkit.training.checkpoint import RunDirectory
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.trainer import StepOutput
 
-__all__ = ["LanguageModelTask", "LanguageModelPredictor", "LMData", "evaluate_lm"]
+__all__ = [
+    "LMConfig",
+    "LMModelConfig",
+    "LMDataConfig",
+    "LanguageModelTask",
+    "LanguageModelPredictor",
+    "LMAssets",
+    "LMData",
+    "evaluate_lm",
+]
 
 EVAL_BATCH_SIZE = 16
 CHAR_LEVEL = ("char", "codepoint")
-PROTOCOLS = (
-    "carry",
-    "fresh",
-)  # evaluation: state carried through the text, or reset per window  # tokenizers whose loss per token is a loss per character
+PROTOCOLS = ("carry", "fresh")  # evaluation: state carried through the text, or reset per window
+
+
+# -- config --------------------------------------------------------------------------------
+@dataclass
+class LMModelConfig(TextModelConfig):
+    kind: str = option(
+        "rnn",
+        "Recurrent, fixed-window feed-forward (Bengio et al. 2003) or Kneser-Ney n-gram.",
+        choices=("rnn", "window", "ngram"),
+        flag="model",
+    )
+    order: int = option(7, "--model ngram: the longest n-gram.", low=1)
+    context: int = option(5, "--model window: tokens in the window.", low=1)
+    tie_weights: bool = option(False, "Share the embedding and output weights.")
+
+
+@dataclass
+class LMDataConfig(TextDataConfig):
+    bptt: int = option(64, "Truncated BPTT length (tokens).", low=1)
+
+
+@dataclass
+class LMConfig(RunConfig):
+    """A language model: a char-LSTM by default, trained on the embedded Shakespeare."""
+
+    task: str = "lm"
+    model: LMModelConfig = with_defaults(LMModelConfig)
+    data: LMDataConfig = with_defaults(LMDataConfig)
+    train: TrainConfig = with_defaults(TrainConfig)
+
+
+# -- data ----------------------------------------------------------------------------------
+@dataclass
+class LMAssets(Assets):
+    tokenizer: Tokenizer
+    vocab: Vocab
+
+    def to_files(self) -> dict[str, Any]:
+        return {"tokenizer.json": self.tokenizer.to_dict(), "vocab.json": self.vocab.to_dict()}
+
+    @classmethod
+    def from_files(cls, read: Callable[[str], Any]) -> LMAssets:
+        return cls(tokenizer_from_dict(read("tokenizer.json")), Vocab.from_dict(read("vocab.json")))
+
+    def sizes(self) -> dict[str, int]:
+        return {"vocab_size": len(self.vocab)}
 
 
 @dataclass
 class LMData:
-    tokenizer: Tokenizer
-    vocab: Vocab
     train_ids: Tensor  # (T,) int64
     valid_ids: Tensor  # (T_valid,) int64
     train_source: str
     valid_source: str
 
 
-def read_splits(config: RunConfig) -> tuple[str, str, str, str]:
-    """(train text, valid text, their sources): embedded Shakespeare, or files.
+def read_splits(config: RunConfig) -> Splits:
+    """The training and validation text (one record each): embedded Shakespeare, or files.
 
     Without ``valid``, the last 10% of ``data`` (cut at a line) is the validation text.
     """
     d = config.data
     if d.data is None:
         if d.valid is not None:
-            valid = read_text(d.valid)
-            return builtin.load("shakespeare"), valid, "shakespeare", d.valid
-        return (
-            builtin.load("shakespeare", "train"),
-            builtin.load("shakespeare", "valid"),
+            return Splits(
+                [builtin.load("shakespeare")], [read_text(d.valid)], "shakespeare", d.valid
+            )
+        return Splits(
+            [builtin.load("shakespeare", "train")],
+            [builtin.load("shakespeare", "valid")],
             "shakespeare (train split)",
             "shakespeare (valid split)",
         )
     text = read_text(d.data)
     if d.valid is not None:
-        return text, read_text(d.valid), d.data, d.valid
+        return Splits([text], [read_text(d.valid)], d.data, d.valid)
     cut = text.rfind("\n", 0, int(len(text) * 0.9)) + 1 or int(len(text) * 0.9)
     if cut == 0 or cut >= len(text):
         cut = int(len(text) * 0.9)
-    return text[:cut], text[cut:], d.data, f"{d.data} (last 10%)"
+    return Splits([text[:cut]], [text[cut:]], d.data, f"{d.data} (last 10%)")
 
 
 def encode(text: str, tokenizer: Tokenizer, vocab: Vocab) -> Tensor:
@@ -210,116 +271,32 @@ class LMProgram:
         )
 
 
-@register
-class LanguageModelTask(Task):
-    name = "lm"
+@dataclass
+class GenerateOptions(Section):
+    """The options of a language model's ``predict`` (a continuation of each prompt)."""
 
-    def prepare(self, config: RunConfig, run: RunDirectory | None = None) -> LMData:
-        train_text, valid_text, train_source, valid_source = read_splits(config)
-        d = config.data
-        if run is not None:
-            if config.model.kind == "ngram":
-                raise ConfigError(
-                    "an n-gram model is fitted in one pass: there is nothing to resume"
-                )
-            tokenizer, vocab = load_assets(run)
-        else:
-            options = {"lowercase": d.lowercase} if d.tokenizer == "word" else {}
-            tokenizer = make_tokenizer(d.tokenizer, **options)
-            if tokenizer.needs_fit:  # sentencepiece learns its pieces from the training text
-                tokenizer.fit([train_text])
-            vocab = tokenizer.natural_vocab() or build_vocab(
-                tokenizer.tokenize(train_text), min_freq=d.min_freq, max_size=d.max_vocab
-            )
-        train_ids = encode(train_text, tokenizer, vocab)
-        valid_ids = encode(valid_text, tokenizer, vocab)
-        if valid_ids.numel() < 2:
-            raise DataError(
-                valid_source, None, "at least 2 tokens of validation text", f"{valid_ids.numel()}"
-            )
-        config.model.vocab_size = len(vocab)
-        return LMData(tokenizer, vocab, train_ids, valid_ids, train_source, valid_source)
-
-    def save_assets(self, run: RunDirectory, data: LMData) -> None:
-        run.save_json("tokenizer.json", data.tokenizer.to_dict())
-        run.save_json("vocab.json", data.vocab.to_dict())
-
-    def build_model(self, config: RunConfig) -> nn.Module:
-        m = config.model
-        if m.kind == "ngram":
-            raise ConfigError("an n-gram model is fitted, not built: see fit_classical")
-        if m.kind == "window":
-            return WindowLanguageModel(
-                m.vocab_size,
-                m.context,
-                m.embedding_dim,
-                m.hidden_size,
-                m.dropout,
-                tie_weights=m.tie_weights,
-            )
-        return RNNLanguageModel(
-            m.vocab_size,
-            m.embedding_dim,
-            m.hidden_size,
-            m.num_layers,
-            m.cell,
-            m.dropout,
-            tie_weights=m.tie_weights,
-            layer_norm=m.layer_norm,
-            backend=m.backend,
-        )
-
-    def program(
-        self, model: nn.Module, data: LMData, config: RunConfig, dist: DistInfo
-    ) -> LMProgram:
-        return LMProgram(data, config, module_device(model), dist)
-
-    def fit_classical(
-        self, config: RunConfig, data: LMData, run: RunDirectory
-    ) -> LanguageModelPredictor | None:
-        """``kind="ngram"``: count the training stream's n-grams (Kneser-Ney), save the
-        estimates as safetensors arrays and log the validation metrics."""
-        if config.model.kind != "ngram":
-            return None
-        lm = KneserNeyLM(order=config.model.order).fit(data.train_ids.numpy(), len(data.vocab))
-        run.save_arrays(lm.to_arrays())
-        predictor = LanguageModelPredictor(
-            NGramLanguageModel(lm), config, run, tokenizer=data.tokenizer, vocab=data.vocab
-        )
-        metrics = evaluate_lm(
-            predictor.model,
-            data.valid_ids,
-            bptt=config.data.bptt,
-            char_level=config.data.tokenizer in CHAR_LEVEL,
-        )
-        record = {"step": 0, **{f"valid_{k}": v for k, v in metrics.items()}, "full": True}
-        run.append_metrics(record)
-        return predictor
-
-    def load_predictor(self, config: RunConfig, run: RunDirectory, device) -> Predictor:
-        if config.model.kind != "ngram":
-            return super().load_predictor(config, run, device)
-        try:
-            lm = KneserNeyLM.from_arrays(run.load_arrays())
-        except ConfigError as e:
-            raise CheckpointError(f"{run.path}: {e}") from None
-        return self.predictor(NGramLanguageModel(lm), config, run)
-
-    def predictor(
-        self, model: nn.Module, config: RunConfig, run: RunDirectory
-    ) -> LanguageModelPredictor:
-        tokenizer, vocab = load_assets(run)
-        if len(vocab) != config.model.vocab_size:
-            raise CheckpointError(
-                f"{run.path}: vocab.json has {len(vocab)} tokens but the model expects "
-                f"{config.model.vocab_size}"
-            )
-        return LanguageModelPredictor(model, config, run, tokenizer=tokenizer, vocab=vocab)
+    section: ClassVar[str] = "options"
+    max_new: int = option(200, "Tokens to generate after each prompt.", low=0)
+    temperature: float = option(1.0, "Sampling temperature (0: greedy).", low=0)
+    top_k: int | None = option(None, "Sample among the K most likely tokens.", low=1, none="all")
+    top_p: float | None = option(
+        None,
+        "Sample among the most likely tokens that reach this mass.",
+        low=0,
+        high=1,
+        low_open=True,
+        none="all",
+    )
+    seed: int | None = option(None, "Same seed, same text.", none="random")
 
 
-def load_assets(run: RunDirectory) -> tuple[Tokenizer, Vocab]:
-    return tokenizer_from_dict(run.load_json("tokenizer.json")), Vocab.from_dict(
-        run.load_json("vocab.json")
+@dataclass
+class LMEvaluateOptions(Section):
+    section: ClassVar[str] = "options"
+    protocol: str = option(
+        "carry",
+        "Carry the state through the text, or start each BPTT window fresh.",
+        choices=PROTOCOLS,
     )
 
 
@@ -332,11 +309,24 @@ class LanguageModelPredictor(Predictor):
     """
 
     task = "lm"
+    input_schema: ClassVar[dict] = {
+        "type": "string",
+        "description": "a prompt that primes the state",
+        "examples": ["ROMEO:", ""],
+    }
+    output_schema: ClassVar[dict] = {
+        "type": "object",
+        "properties": {"input": {"type": "string"}, "output": {"type": "string"}},
+        "required": ["input", "output"],
+        "description": "the prompt and its sampled continuation (without the prompt)",
+    }
+    PredictOptions = GenerateOptions
+    EvaluateOptions = LMEvaluateOptions
 
-    def __init__(self, model, config, run=None, *, tokenizer: Tokenizer, vocab: Vocab) -> None:
-        super().__init__(model, config, run)
-        self.tokenizer = tokenizer
-        self.vocab = vocab
+    def __init__(self, model, config, run=None, *, assets: LMAssets) -> None:
+        super().__init__(model, config, run, assets=assets)
+        self.tokenizer = assets.tokenizer
+        self.vocab = assets.vocab
 
     def _prompt_ids(self, prompt: str) -> list[int]:
         ids = self.vocab.encode(self.tokenizer.tokenize(prompt))
@@ -375,26 +365,49 @@ class LanguageModelPredictor(Predictor):
         """The prompt followed by ``max_new`` sampled tokens (options as :meth:`stream`)."""
         return prompt + "".join(self.stream(prompt, max_new, **sampling))
 
-    def evaluate(self, text: str | None = None, *, protocol: str = "carry") -> dict[str, float]:
-        """Loss (nats/token), perplexity[, bits_per_char] and tokens on ``text``,
-        or on the run's validation split when ``text`` is None; ``protocol`` as
-        :func:`evaluate_lm` ("carry" or "fresh")."""
-        if text is None:
-            _, text, _, _ = read_splits(self.config)
-        ids = encode(text, self.tokenizer, self.vocab)
+    def predict(self, inputs: Sequence[str], **options) -> list[dict]:
+        """The continuation of each prompt: ``{"input": prompt, "output": new text}``
+        (options: :class:`GenerateOptions`)."""
+        o = self.options("predict", options)
+        if isinstance(inputs, str):
+            raise ConfigError("predict takes a list of prompts, got one string; wrap it in a list")
+        return [
+            {
+                "input": prompt,
+                "output": "".join(
+                    self.stream(
+                        prompt,
+                        o.max_new,
+                        temperature=o.temperature,
+                        top_k=o.top_k,
+                        top_p=o.top_p,
+                        seed=o.seed,
+                    )
+                ),
+            }
+            for prompt in inputs
+        ]
+
+    def evaluate(self, data: str | os.PathLike | Sequence[str] | None = None, **options) -> dict:
+        """Loss (nats/token), perplexity[, bits_per_char] and tokens on the text file
+        ``data``, on a list of texts (scored as one stream), or on the run's validation
+        split; ``protocol`` as :func:`evaluate_lm` ("carry" or "fresh")."""
+        o = self.options("evaluate", options)
+        texts, source = self.records(data)
+        ids = encode("".join(texts), self.tokenizer, self.vocab)
         if ids.numel() < 2:
-            raise DataError(None, None, "at least 2 tokens of text to score", f"{ids.numel()}")
+            raise DataError(source, None, "at least 2 tokens of text to score", f"{ids.numel()}")
         metrics = evaluate_lm(
             self.model,
             ids,
             bptt=self.config.data.bptt,
             char_level=self.config.data.tokenizer in CHAR_LEVEL,
-            protocol=protocol,
+            protocol=o.protocol,
         )
         return {"task": "lm", **metrics}
 
     def perplexity(self, text: str) -> float:
-        return self.evaluate(text)["perplexity"]
+        return self.evaluate([text])["perplexity"]
 
     @torch.no_grad()
     def next_token_probs(self, prefix: str, top_k: int = 10) -> list[tuple[str, float]]:
@@ -404,3 +417,112 @@ class LanguageModelPredictor(Predictor):
         probs = logits[0, -1].softmax(-1)  # (V,)
         values, ids = probs.topk(min(top_k, probs.numel()))
         return [(self.vocab.itos[i], float(p)) for p, i in zip(values.tolist(), ids.tolist())]
+
+
+# -- the task ------------------------------------------------------------------------------
+@register
+class LanguageModelTask(Task):
+    name = "lm"
+    summary = "language model: next-token prediction, generation (char-LSTM on Shakespeare)"
+    Config = LMConfig
+    Predictor = LanguageModelPredictor
+    Assets = LMAssets
+    higher_is_better = frozenset()
+
+    def read_splits(self, config: RunConfig) -> Splits:
+        return read_splits(config)
+
+    def read_file(self, path, config: RunConfig) -> list[str]:
+        return [read_text(path)]
+
+    def fit_assets(self, config: RunConfig, splits: Splits) -> LMAssets:
+        d = config.data
+        options = {"lowercase": d.lowercase} if d.tokenizer == "word" else {}
+        tokenizer = make_tokenizer(d.tokenizer, **options)
+        if tokenizer.needs_fit:  # sentencepiece learns its pieces from the training text
+            tokenizer.fit(list(splits.train))
+        vocab = tokenizer.natural_vocab() or build_vocab(
+            (t for text in splits.train for t in tokenizer.tokenize(text)),
+            min_freq=d.min_freq,
+            max_size=d.max_vocab,
+        )
+        return LMAssets(tokenizer, vocab)
+
+    def prepare(self, config: RunConfig, splits: Splits, assets: LMAssets) -> LMData:
+        if config.model.kind == "ngram" and config.train.init_from:
+            raise ConfigError("an n-gram model is counted, not trained: --init-from does not apply")
+        train_ids = encode("".join(splits.train), assets.tokenizer, assets.vocab)
+        valid_ids = encode("".join(splits.valid), assets.tokenizer, assets.vocab)
+        if valid_ids.numel() < 2:
+            raise DataError(
+                splits.valid_source,
+                None,
+                "at least 2 tokens of validation text",
+                f"{valid_ids.numel()}",
+            )
+        return LMData(train_ids, valid_ids, splits.train_source, splits.valid_source)
+
+    def setup(self, config: RunConfig, run: RunDirectory | None = None):
+        if run is not None and config.model.kind == "ngram":
+            raise ConfigError("an n-gram model is fitted in one pass: there is nothing to resume")
+        return super().setup(config, run)
+
+    def build_model(self, config: RunConfig) -> nn.Module:
+        m = config.model
+        if m.kind == "ngram":
+            raise ConfigError("an n-gram model is fitted, not built: see fit_classical")
+        if m.kind == "window":
+            return WindowLanguageModel(
+                m.vocab_size,
+                m.context,
+                m.embedding_dim,
+                m.hidden_size,
+                m.dropout,
+                tie_weights=m.tie_weights,
+            )
+        return RNNLanguageModel(
+            m.vocab_size,
+            m.embedding_dim,
+            m.hidden_size,
+            m.num_layers,
+            m.cell,
+            m.dropout,
+            tie_weights=m.tie_weights,
+            layer_norm=m.layer_norm,
+            backend=m.backend,
+        )
+
+    def program(
+        self, model: nn.Module, data: LMData, config: RunConfig, dist: DistInfo
+    ) -> LMProgram:
+        return LMProgram(data, config, module_device(model), dist)
+
+    def fit_classical(
+        self, config: RunConfig, assets: LMAssets, data: LMData, run: RunDirectory
+    ) -> LanguageModelPredictor | None:
+        """``kind="ngram"``: count the training stream's n-grams (Kneser-Ney), save the
+        estimates as safetensors arrays and log the validation metrics."""
+        if config.model.kind != "ngram":
+            return None
+        lm = KneserNeyLM(order=config.model.order).fit(data.train_ids.numpy(), len(assets.vocab))
+        run.save_arrays(lm.to_arrays())
+        predictor = LanguageModelPredictor(NGramLanguageModel(lm), config, run, assets=assets)
+        metrics = evaluate_lm(
+            predictor.model,
+            data.valid_ids,
+            bptt=config.data.bptt,
+            char_level=config.data.tokenizer in CHAR_LEVEL,
+        )
+        record = {"step": 0, **{f"valid_{k}": v for k, v in metrics.items()}, "full": True}
+        run.append_metrics(record)
+        return predictor
+
+    def load_predictor(self, config: RunConfig, run: RunDirectory, device) -> Predictor:
+        if config.model.kind != "ngram":
+            return super().load_predictor(config, run, device)
+        try:
+            lm = KneserNeyLM.from_arrays(run.load_arrays())
+        except ConfigError as e:
+            raise CheckpointError(f"{run.path}: {e}") from None
+        assets = self.load_assets(run, config)
+        return LanguageModelPredictor(NGramLanguageModel(lm), config, run, assets=assets)

@@ -18,23 +18,42 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from rnnkit.beam import beam_search, greedy_search
-from rnnkit.config import RunConfig
+from rnnkit.config import (
+    RunConfig,
+    Section,
+    TextDataConfig,
+    TextModelConfig,
+    TrainConfig,
+    derived,
+    option,
+    override,
+    with_defaults,
+)
 from rnnkit.data.batching import BucketBatchSampler, PairBatch, collate_pairs, pad_batch
 from rnnkit.data.datasets import PairDataset
-from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict
+from rnnkit.data.tokenizers import Tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
-from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import seq2seq_report
 from rnnkit.models.seq2seq import SEQ2SEQ_CELLS, Seq2Seq
-from rnnkit.tasks.base import Predictor, Task, register
+from rnnkit.tasks.base import (
+    Assets,
+    Predictor,
+    SampledBatches,
+    Splits,
+    Task,
+    make_text_tokenizer,
+    register,
+)
 from rnnkit.tasks.seq2seq_data import (
     Pairs,
     read_pairs_file,
@@ -47,6 +66,11 @@ from rnnkit.training.distributed import DistInfo
 from rnnkit.training.trainer import StepOutput
 
 __all__ = [
+    "Seq2SeqConfig",
+    "Seq2SeqModelConfig",
+    "Seq2SeqDataConfig",
+    "Seq2SeqTrainConfig",
+    "Seq2SeqAssets",
     "Seq2SeqTask",
     "Seq2SeqPredictor",
     "Seq2SeqData",
@@ -61,22 +85,114 @@ EVAL_BATCH_SIZE = 128
 HEAT_MAPS = 3  # attention heat maps drawn after training
 
 
+# -- config --------------------------------------------------------------------------------
 @dataclass
-class Seq2SeqData:
+class Seq2SeqModelConfig(TextModelConfig):
+    cell: str = override(TextModelConfig, "cell", "gru", choices=SEQ2SEQ_CELLS)
+    num_layers: int = override(TextModelConfig, "num_layers", 1)
+    dropout: float = override(TextModelConfig, "dropout", 0.0)
+    bidirectional: bool = option(True, "Read the source both ways (the encoder).")
+    attention: str = option(
+        "general",
+        "The decoder's attention over the source (none: the final states only).",
+        choices=("none", "additive", "dot", "general"),
+    )
+    beam: int = option(1, "Beam width of predict and evaluate (1: greedy).", low=1)
+    max_target_length: int = option(
+        0, "Decoding stops after this many tokens (0: 1.5 x the longest training target).", low=0
+    )
+    target_vocab_size: int = derived("tokens in the target vocabulary")
+
+    def check(self) -> None:
+        super().check()
+        if self.bidirectional and self.hidden_size % 2:
+            raise ConfigError(
+                f"a bidirectional encoder splits --hidden between its two directions: "
+                f"it must be even, got {self.hidden_size}"
+            )
+
+
+@dataclass
+class Seq2SeqDataConfig(TextDataConfig):
+    batch_size: int = override(TextDataConfig, "batch_size", 64)
+    lowercase: bool = override(
+        TextDataConfig, "lowercase", False, help="Lowercase the source (word and regex tokenizers)."
+    )
+    target_tokenizer: str | None = option(
+        None,
+        "The target side's tokenizer.",
+        choices=("char", "byte", "codepoint", "word", "sentencepiece", "korean"),
+        none="as --tokenizer",
+    )
+    header: bool | None = option(None, "The first row names the columns.", none="no")
+
+
+@dataclass
+class Seq2SeqTrainConfig(TrainConfig):
+    teacher_forcing: float = option(
+        1.0, "Probability of feeding the true previous token in training.", low=0, high=1
+    )
+
+
+@dataclass
+class Seq2SeqConfig(RunConfig):
+    """An encoder-decoder with attention (restores spaces and capitals by default)."""
+
+    task: str = "seq2seq"
+    model: Seq2SeqModelConfig = with_defaults(Seq2SeqModelConfig)
+    data: Seq2SeqDataConfig = with_defaults(Seq2SeqDataConfig)
+    train: Seq2SeqTrainConfig = with_defaults(
+        Seq2SeqTrainConfig,
+        epochs=10,
+        amp=False,  # bf16 and the moving average measured for lm only
+        ema=None,
+        lr=3e-3,
+        warmup_steps=100,
+        eval_every=500,
+        eval_max_batches=4,  # 512 held-out lines decoded greedily per evaluation
+        metric="char_accuracy",
+        keep_best=True,
+    )
+
+
+# -- data ----------------------------------------------------------------------------------
+@dataclass
+class Seq2SeqAssets(Assets):
     src_tokenizer: Tokenizer
     src_vocab: Vocab
     tgt_tokenizer: Tokenizer
     tgt_vocab: Vocab
+
+    def to_files(self) -> dict[str, Any]:
+        return {
+            "tokenizer.json": self.src_tokenizer.to_dict(),
+            "vocab.json": self.src_vocab.to_dict(),
+            "target_tokenizer.json": self.tgt_tokenizer.to_dict(),
+            "target_vocab.json": self.tgt_vocab.to_dict(),
+        }
+
+    @classmethod
+    def from_files(cls, read: Callable[[str], Any]) -> Seq2SeqAssets:
+        return cls(
+            tokenizer_from_dict(read("tokenizer.json")),
+            Vocab.from_dict(read("vocab.json")),
+            tokenizer_from_dict(read("target_tokenizer.json")),
+            Vocab.from_dict(read("target_vocab.json")),
+        )
+
+    def sizes(self) -> dict[str, int]:
+        return {"vocab_size": len(self.src_vocab), "target_vocab_size": len(self.tgt_vocab)}
+
+    def __iter__(self):  # (src tokenizer, src vocab, tgt tokenizer, tgt vocab)
+        return iter((self.src_tokenizer, self.src_vocab, self.tgt_tokenizer, self.tgt_vocab))
+
+
+@dataclass
+class Seq2SeqData:
+    assets: Seq2SeqAssets
     train: PairDataset
     valid: PairDataset
     valid_pairs: list[tuple[str, str]]  # the texts of ``valid``, for the metrics
-    train_source: str
-    valid_source: str
-
-
-def _tokenizer(name: str, lowercase: bool) -> Tokenizer:
-    options = {"lowercase": lowercase} if name == "word" and lowercase else {}
-    return make_tokenizer(name, **options)
 
 
 def _fit_side(
@@ -91,8 +207,8 @@ def _fit_side(
     )
 
 
-def _dataset(pairs: Pairs, data: Seq2SeqData | tuple, source: str) -> PairDataset:
-    src_tok, src_vocab, tgt_tok, tgt_vocab = data
+def _dataset(pairs: Pairs, assets: Seq2SeqAssets, source: str) -> PairDataset:
+    src_tok, src_vocab, tgt_tok, tgt_vocab = assets
     try:
         return PairDataset.from_pairs(pairs, src_tok, src_vocab, tgt_tok, tgt_vocab)
     except DataError as e:
@@ -144,19 +260,6 @@ def decode(
 
 
 # -- training ------------------------------------------------------------------------------
-class _Batches(Sequence):
-    """The collated batches of one epoch, built lazily from lists of indices."""
-
-    def __init__(self, dataset: PairDataset, indices: list[list[int]], pad_id: int) -> None:
-        self.dataset, self.indices, self.pad_id = dataset, indices, pad_id
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, i: int) -> PairBatch:
-        return collate_pairs([self.dataset[j] for j in self.indices[i]], self.pad_id)
-
-
 def _teacher_forced_loss(
     model: nn.Module, batch: PairBatch, pad_id: int, teacher_forcing: float = 1.0
 ) -> tuple[torch.Tensor, int]:
@@ -180,15 +283,18 @@ class Seq2SeqProgram:
         self.data = data
         self.device = device
         self.dist = dist
-        self.pad_id = data.tgt_vocab.pad_id
+        self.pad_id = data.assets.tgt_vocab.pad_id
         self.teacher_forcing = config.train.teacher_forcing
         self.max_length = config.model.max_target_length
-        self.sampler = BucketBatchSampler(
+        sampler = BucketBatchSampler(
             data.train.lengths,
             config.data.batch_size,
             seed=config.train.seed,
             num_replicas=dist.world_size if dist.enabled else 1,
             rank=dist.rank if dist.enabled else 0,
+        )
+        self.batches = SampledBatches(
+            sampler, data.train, lambda items: collate_pairs(items, self.pad_id)
         )
         order = sorted(range(len(data.valid)), key=lambda i: data.valid.lengths[i])
         self.eval_chunks = [
@@ -197,15 +303,6 @@ class Seq2SeqProgram:
         # a periodic evaluation reads a slice: spread it over all lengths
         step = max(1, len(self.eval_chunks) // 4)
         self.eval_order = sorted(range(len(self.eval_chunks)), key=lambda c: (c % step, c))
-        self._epoch: int | None = None
-        self._batches: _Batches | None = None
-
-    def batches(self, epoch: int) -> _Batches:
-        if epoch != self._epoch:
-            self.sampler.set_epoch(epoch)
-            self._batches = _Batches(self.data.train, list(self.sampler), self.pad_id)
-            self._epoch = epoch
-        return self._batches
 
     def step(self, model: nn.Module, batch: PairBatch, state) -> StepOutput:
         batch = batch.to(self.device, non_blocking=True)
@@ -222,7 +319,8 @@ class Seq2SeqProgram:
         total, tokens = 0.0, 0
         hypotheses, references = [], []
         inner = model.module if hasattr(model, "module") else model
-        tgt = data.tgt_vocab
+        a = data.assets
+        tgt = a.tgt_vocab
         for chunk in chunks:
             batch = collate_pairs([data.valid[i] for i in chunk], self.pad_id).to(self.device)
             loss, n = _teacher_forced_loss(inner, batch, self.pad_id)
@@ -234,98 +332,12 @@ class Seq2SeqProgram:
                 bos_id=tgt.bos_id,
                 eos_id=tgt.eos_id,
                 max_length=self.max_length,
-                pad_id=data.src_vocab.pad_id,
+                pad_id=a.src_vocab.pad_id,
             )
-            hypotheses += [data.tgt_tokenizer.decode(seq, tgt) for seq in ids]
+            hypotheses += [a.tgt_tokenizer.decode(seq, tgt) for seq in ids]
             references += [data.valid_pairs[i][1] for i in chunk]
         report = seq2seq_report(hypotheses, references, corpus_scores=False)
         return {"loss": total / max(tokens, 1), **report}
-
-
-# -- the task ------------------------------------------------------------------------------
-@register
-class Seq2SeqTask(Task):
-    name = "seq2seq"
-
-    def __init__(self) -> None:
-        self._program: Seq2SeqProgram | None = None  # the last program built, for its plots
-
-    def prepare(self, config: RunConfig, run: RunDirectory | None = None) -> Seq2SeqData:
-        m, d = config.model, config.data
-        if m.kind != "rnn":
-            raise ConfigError(f"seq2seq trains recurrent models only, got --model {m.kind}")
-        if m.cell not in SEQ2SEQ_CELLS:
-            raise ConfigError(f"seq2seq cells are {', '.join(SEQ2SEQ_CELLS)}; got --cell {m.cell}")
-        if m.bidirectional and m.hidden_size % 2:
-            raise ConfigError(
-                f"a bidirectional encoder splits --hidden between its two directions: "
-                f"it must be even, got {m.hidden_size}"
-            )
-        train_pairs, valid_pairs, train_source, valid_source = read_splits(config)
-        if run is not None:
-            sides = load_assets(run)
-        else:
-            src_tok = _tokenizer(d.tokenizer, d.lowercase)
-            tgt_tok = _tokenizer(d.target_tokenizer or d.tokenizer, False)
-            src_vocab = _fit_side(src_tok, [s for s, _ in train_pairs], d.min_freq, d.max_vocab)
-            tgt_vocab = _fit_side(tgt_tok, [t for _, t in train_pairs], d.min_freq, d.max_vocab)
-            sides = (src_tok, src_vocab, tgt_tok, tgt_vocab)
-        train = _dataset(train_pairs, sides, train_source)
-        valid = _dataset(valid_pairs, sides, valid_source)
-        if m.max_target_length == 0:  # the guard: half as long again as the longest target
-            m.max_target_length = math.ceil(1.5 * max(len(t) for t in train.tgt)) + 5
-        m.vocab_size, m.target_vocab_size = len(sides[1]), len(sides[3])
-        return Seq2SeqData(*sides, train, valid, list(valid_pairs), train_source, valid_source)
-
-    def save_assets(self, run: RunDirectory, data: Seq2SeqData) -> None:
-        run.save_json("tokenizer.json", data.src_tokenizer.to_dict())
-        run.save_json("vocab.json", data.src_vocab.to_dict())
-        run.save_json("target_tokenizer.json", data.tgt_tokenizer.to_dict())
-        run.save_json("target_vocab.json", data.tgt_vocab.to_dict())
-
-    def build_model(self, config: RunConfig) -> Seq2Seq:
-        m = config.model
-        return Seq2Seq(
-            m.vocab_size,
-            m.target_vocab_size,
-            m.embedding_dim,
-            m.hidden_size,
-            m.num_layers,
-            m.cell,
-            m.dropout,
-            bidirectional=m.bidirectional,
-            attention=m.attention,
-            layer_norm=m.layer_norm,
-            backend=m.backend,
-        )
-
-    def program(
-        self, model: nn.Module, data: Seq2SeqData, config: RunConfig, dist: DistInfo
-    ) -> Seq2SeqProgram:
-        self._program = Seq2SeqProgram(data, config, next(model.parameters()).device, dist)
-        return self._program
-
-    def predictor(self, model: nn.Module, config: RunConfig, run: RunDirectory) -> Seq2SeqPredictor:
-        src_tok, src_vocab, tgt_tok, tgt_vocab = load_assets(run)
-        m = config.model
-        if len(src_vocab) != m.vocab_size or len(tgt_vocab) != m.target_vocab_size:
-            raise CheckpointError(
-                f"{run.path}: vocab.json/target_vocab.json ({len(src_vocab)}, {len(tgt_vocab)} "
-                f"tokens) do not fit the model ({m.vocab_size}, {m.target_vocab_size})"
-            )
-        predictor = Seq2SeqPredictor(
-            model,
-            config,
-            run,
-            src_tokenizer=src_tok,
-            src_vocab=src_vocab,
-            tgt_tokenizer=tgt_tok,
-            tgt_vocab=tgt_vocab,
-        )
-        program, self._program = self._program, None
-        if program is not None and program.dist.is_main and m.attention != "none":
-            _plot_heat_maps(predictor, program.data.valid_pairs, run)
-        return predictor
 
 
 def _plot_heat_maps(predictor: Seq2SeqPredictor, pairs: Pairs, run: RunDirectory) -> None:
@@ -342,13 +354,18 @@ def _plot_heat_maps(predictor: Seq2SeqPredictor, pairs: Pairs, run: RunDirectory
         )
 
 
-def load_assets(run: RunDirectory) -> tuple[Tokenizer, Vocab, Tokenizer, Vocab]:
-    return (
-        tokenizer_from_dict(run.load_json("tokenizer.json")),
-        Vocab.from_dict(run.load_json("vocab.json")),
-        tokenizer_from_dict(run.load_json("target_tokenizer.json")),
-        Vocab.from_dict(run.load_json("target_vocab.json")),
+@dataclass
+class Seq2SeqEvaluateOptions(Section):
+    section: ClassVar[str] = "options"
+    beam: int | None = option(None, "Beam width (1: greedy).", low=1, none="the run's")
+    length_penalty: float = option(
+        1.0, "Beam search: the exponent of the length in the normalised score.", low=0
     )
+
+
+@dataclass
+class Seq2SeqPredictOptions(Seq2SeqEvaluateOptions):
+    attention: bool = option(False, "Also give the greedy output's attention weights.")
 
 
 # -- the predictor -------------------------------------------------------------------------
@@ -365,21 +382,39 @@ class Seq2SeqPredictor(Predictor):
     """
 
     task = "seq2seq"
+    input_schema: ClassVar[dict] = {
+        "type": "string",
+        "minLength": 1,
+        "description": "a source text",
+        "examples": ["thisissungkim.iloveyou."],
+    }
+    output_schema: ClassVar[dict] = {
+        "type": "object",
+        "properties": {
+            "input": {"type": "string"},
+            "output": {"type": "string"},
+            "attention": {
+                "type": "object",
+                "description": "with attention=true: the greedy output's source weights",
+                "properties": {
+                    "source_tokens": {"type": "array", "items": {"type": "string"}},
+                    "output_tokens": {"type": "array", "items": {"type": "string"}},
+                    "weights": {
+                        "type": "array",
+                        "items": {"type": "array", "items": {"type": "number"}},
+                    },
+                },
+            },
+        },
+        "required": ["input", "output"],
+    }
+    PredictOptions = Seq2SeqPredictOptions
+    EvaluateOptions = Seq2SeqEvaluateOptions
 
-    def __init__(
-        self,
-        model,
-        config,
-        run=None,
-        *,
-        src_tokenizer: Tokenizer,
-        src_vocab: Vocab,
-        tgt_tokenizer: Tokenizer,
-        tgt_vocab: Vocab,
-    ) -> None:
-        super().__init__(model, config, run)
-        self.src_tokenizer, self.src_vocab = src_tokenizer, src_vocab
-        self.tgt_tokenizer, self.tgt_vocab = tgt_tokenizer, tgt_vocab
+    def __init__(self, model, config, run=None, *, assets: Seq2SeqAssets) -> None:
+        super().__init__(model, config, run, assets=assets)
+        self.src_tokenizer, self.src_vocab = assets.src_tokenizer, assets.src_vocab
+        self.tgt_tokenizer, self.tgt_vocab = assets.tgt_tokenizer, assets.tgt_vocab
         self.restoration = config.data.data is None
 
     def _encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -418,13 +453,19 @@ class Seq2SeqPredictor(Predictor):
         )
         return [self.tgt_tokenizer.decode(seq, self.tgt_vocab) for seq in ids]
 
-    def predict(
-        self, texts: Sequence[str], *, beam: int | None = None, length_penalty: float = 1.0
-    ) -> list[dict]:
+    def predict(self, texts: Sequence[str], **options) -> list[dict]:
         """One ``{"input", "output"}`` per text (greedy for ``beam=1``; ``length_penalty``
-        is the exponent of the length in beam search's normalised score)."""
-        outputs = self.translate(texts, beam=beam, length_penalty=length_penalty)
-        return [{"input": t, "output": o} for t, o in zip(texts, outputs)]
+        is the exponent of the length in beam search's normalised score); with
+        ``attention=True``, the greedy output's attention weights too."""
+        o = self.options("predict", options)
+        outputs = self.translate(texts, beam=o.beam, length_penalty=o.length_penalty)
+        results = [{"input": t, "output": out} for t, out in zip(texts, outputs)]
+        if o.attention and len(texts):
+            for result, m in zip(results, self.attention(texts)):
+                result["attention"] = {
+                    k: m[k] for k in ("source_tokens", "output_tokens", "weights")
+                }
+        return results
 
     @torch.no_grad()
     def attention(self, texts: Sequence[str]) -> list[dict]:
@@ -457,23 +498,72 @@ class Seq2SeqPredictor(Predictor):
             )
         return out
 
-    def evaluate(
-        self,
-        pairs: Pairs | None = None,
-        *,
-        data: str | os.PathLike | None = None,
-        beam: int | None = None,
-        length_penalty: float = 1.0,
-    ) -> dict:
+    def evaluate(self, data: str | os.PathLike | Pairs | None = None, **options) -> dict:
         """``{"task", "char_accuracy", "exact_match", "bleu", "chrf", "n"}`` of the outputs
-        for ``pairs`` (``(source, target)`` texts), the TSV ``data``, or the run's
+        for the TSV ``data``, a list of ``(source, target)`` pairs, or the run's
         validation split. BLEU and chrF need sacrebleu (the ``seq2seq`` extra)."""
-        if pairs is None and data is not None:
-            pairs = read_pairs_file(data, self.config)
-        if pairs is None:
-            _, pairs, _, _ = read_splits(self.config)
+        o = self.options("evaluate", options)
+        pairs, source = self.records(data)
         if len(pairs) == 0:
-            raise DataError(os.fspath(data) if data else None, None, "at least one pair", "none")
+            raise DataError(source, None, "at least one pair", "none")
         sources, targets = zip(*pairs)
-        outputs = self.translate(list(sources), beam=beam, length_penalty=length_penalty)
+        outputs = self.translate(list(sources), beam=o.beam, length_penalty=o.length_penalty)
         return {"task": "seq2seq", **seq2seq_report(outputs, list(targets))}
+
+
+# -- the task ------------------------------------------------------------------------------
+@register
+class Seq2SeqTask(Task):
+    name = "seq2seq"
+    summary = "sequence to sequence: an output text per input text (attention, beam search)"
+    Config = Seq2SeqConfig
+    Predictor = Seq2SeqPredictor
+    Assets = Seq2SeqAssets
+    higher_is_better = frozenset({"char_accuracy", "exact_match", "bleu", "chrf"})
+
+    def read_splits(self, config: RunConfig) -> Splits:
+        return read_splits(config)
+
+    def read_file(self, path, config: RunConfig) -> Pairs:
+        return read_pairs_file(path, config)
+
+    def fit_assets(self, config: RunConfig, splits: Splits) -> Seq2SeqAssets:
+        d = config.data
+        src_tok = make_text_tokenizer(d)
+        tgt_tok = make_text_tokenizer(d, d.target_tokenizer or d.tokenizer)
+        src_vocab = _fit_side(src_tok, [s for s, _ in splits.train], d.min_freq, d.max_vocab)
+        tgt_vocab = _fit_side(tgt_tok, [t for _, t in splits.train], d.min_freq, d.max_vocab)
+        return Seq2SeqAssets(src_tok, src_vocab, tgt_tok, tgt_vocab)
+
+    def prepare(self, config: RunConfig, splits: Splits, assets: Seq2SeqAssets) -> Seq2SeqData:
+        train = _dataset(splits.train, assets, splits.train_source)
+        valid = _dataset(splits.valid, assets, splits.valid_source)
+        m = config.model
+        if m.max_target_length == 0:  # the guard: half as long again as the longest target
+            m.max_target_length = math.ceil(1.5 * max(len(t) for t in train.tgt)) + 5
+        return Seq2SeqData(assets, train, valid, list(splits.valid))
+
+    def build_model(self, config: RunConfig) -> Seq2Seq:
+        m = config.model
+        return Seq2Seq(
+            m.vocab_size,
+            m.target_vocab_size,
+            m.embedding_dim,
+            m.hidden_size,
+            m.num_layers,
+            m.cell,
+            m.dropout,
+            bidirectional=m.bidirectional,
+            attention=m.attention,
+            layer_norm=m.layer_norm,
+            backend=m.backend,
+        )
+
+    def program(
+        self, model: nn.Module, data: Seq2SeqData, config: RunConfig, dist: DistInfo
+    ) -> Seq2SeqProgram:
+        return Seq2SeqProgram(data, config, next(model.parameters()).device, dist)
+
+    def after_fit(self, predictor, program: Seq2SeqProgram, run: RunDirectory) -> None:
+        if predictor.config.model.attention != "none":
+            _plot_heat_maps(predictor, program.data.valid_pairs, run)

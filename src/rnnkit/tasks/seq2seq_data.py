@@ -17,6 +17,7 @@ from rnnkit.config import RunConfig
 from rnnkit.data import builtin
 from rnnkit.data.readers import ReadResult, read_pairs, take
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.tasks.base import Splits
 
 __all__ = [
     "MAX_LINE_LENGTH",
@@ -80,19 +81,22 @@ def _held_out(pairs: Pairs) -> tuple[list[int], list[int]]:
     return sorted(order[n_valid:]), sorted(order[:n_valid])
 
 
-def read_splits(config: RunConfig) -> tuple[Pairs, Pairs, str, str]:
-    """(train pairs, valid pairs, their sources): the embedded restoration task, or files."""
+def read_splits(config: RunConfig) -> Splits:
+    """The ``(source, target)`` pairs to train and validate on: the embedded restoration
+    task, or files."""
     d = config.data
     if d.data is None:
         train, train_source = restoration_pairs("train"), "shakespeare restoration (train)"
     else:
         train, train_source = read_pairs_file(d.data, config), d.data
     if d.valid is not None:
-        return train, read_pairs_file(d.valid, config), train_source, d.valid
+        return Splits(train, read_pairs_file(d.valid, config), train_source, d.valid)
     if d.data is None:
-        return train, restoration_pairs("valid"), train_source, "shakespeare restoration (valid)"
+        return Splits(
+            train, restoration_pairs("valid"), train_source, "shakespeare restoration (valid)"
+        )
     train_idx, valid_idx = _held_out(train)
     if not valid_idx:
         raise DataError(d.data, None, "at least 2 pairs, to hold some out", f"{len(train)}")
     held = f"{d.data} (held-out {VALID_FRACTION:.0%})"
-    return take(train, train_idx), take(train, valid_idx), d.data, held
+    return Splits(take(train, train_idx), take(train, valid_idx), d.data, held)

@@ -19,23 +19,34 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from rnnkit.config import RunConfig
+from rnnkit.config import (
+    BIDIRECTIONAL,
+    RunConfig,
+    TextDataConfig,
+    TextModelConfig,
+    TrainConfig,
+    derived,
+    option,
+    override,
+    with_defaults,
+)
 from rnnkit.data.batching import BucketBatchSampler, TaggedBatch, collate_tagged
 from rnnkit.data.conll import TaggedSentence
 from rnnkit.data.datasets import TaggedDataset
 from rnnkit.data.synthetic_ner import TOKEN_PATTERN
 from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
-from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.tagger import SequenceTagger
 from rnnkit.span_metrics import SPAN_SCHEMES, bio_spans, tagging_report
-from rnnkit.tasks.base import Predictor, Task, register
+from rnnkit.tasks.base import Assets, Predictor, SampledBatches, Splits, Task, register
 from rnnkit.tasks.tag_data import (
     detect_scheme,
     extend_with_vectors,
@@ -43,11 +54,14 @@ from rnnkit.tasks.tag_data import (
     read_tagged,
     tagged_dataset,
 )
-from rnnkit.training.checkpoint import RunDirectory
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.trainer import StepOutput
 
 __all__ = [
+    "TagConfig",
+    "TagModelConfig",
+    "TagDataConfig",
+    "TagAssets",
     "TaggingTask",
     "TaggerPredictor",
     "TagData",
@@ -62,24 +76,144 @@ EVAL_BATCH_SIZE = 256
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 
 
+# -- config --------------------------------------------------------------------------------
 @dataclass
-class TagData:
+class TagModelConfig(TextModelConfig):
+    num_layers: int = override(TextModelConfig, "num_layers", 1)
+    hidden_size: int = override(TextModelConfig, "hidden_size", 128)
+    dropout: float = override(TextModelConfig, "dropout", 0.5)
+    bidirectional: bool = option(True, BIDIRECTIONAL)
+    crf: bool = option(True, "A CRF head (Viterbi decoding) instead of a softmax per token.")
+    char_embedding_dim: int = option(
+        25, "Character embedding size of the word-spelling BiLSTM.", low=1, flag="char-embed"
+    )
+    char_hidden_size: int = option(
+        25,
+        "The character BiLSTM's size per direction (0: no character encoder).",
+        low=0,
+        flag="char-hidden",
+    )
+    word_dropout: float = option(
+        0.05,
+        "A training word becomes <unk> with this probability.",
+        low=0,
+        high=1,
+        high_open=True,
+    )
+    num_classes: int = derived("tags in the training data")
+    char_vocab_size: int = derived("characters in the training words")
+
+
+@dataclass
+class TagDataConfig(TextDataConfig):
+    tokenizer: str = override(
+        TextDataConfig,
+        "tokenizer",
+        "regex",
+        choices=("regex", "word", "korean"),
+        help="How predict's input texts become words.",
+    )
+    lowercase: bool = override(
+        TextDataConfig, "lowercase", False, help="Lowercase the words before the vocabulary."
+    )
+    format: str | None = option(
+        None,
+        "The data files' format.",
+        choices=("conll", "conllu"),
+        none="by the file extension (.conllu: CoNLL-U)",
+    )
+    tag_column: int | str | None = option(
+        None,
+        "CoNLL: the tag column (a number, -1: the last); CoNLL-U: upos or xpos.",
+        none="-1 (CoNLL), upos (CoNLL-U)",
+    )
+    scheme: str = option(
+        "auto",
+        "The tags spell spans (BIO, BIOES, IO; checked) or not (none: POS); auto: detected.",
+        choices=("auto", "BIO", "BIOES", "IO", "none"),
+    )
+    vectors: str | None = option(
+        None, "A word2vec/GloVe text file that initialises the word embedding."
+    )
+    bucket: bool = option(True, "Length-bucketed batches (else plain shuffled ones).")
+
+    def check(self) -> None:  # the words are lowercased by the task, any tokenizer
+        pass
+
+
+@dataclass
+class TagConfig(RunConfig):
+    """A sequence tagger: a BiLSTM-CRF over words and their characters."""
+
+    task: str = "tag"
+    model: TagModelConfig = with_defaults(TagModelConfig)
+    data: TagDataConfig = with_defaults(TagDataConfig)
+    train: TrainConfig = with_defaults(
+        TrainConfig,
+        epochs=30,
+        amp=False,  # bf16 and the moving average measured for lm only
+        ema=None,
+        lr=1e-2,
+        eval_every=200,
+        metric="f1",
+        early_stopping=5,
+        keep_best=True,
+    )
+
+
+# -- data ----------------------------------------------------------------------------------
+@dataclass
+class TagAssets(Assets):
     tokenizer: Tokenizer
     vocab: Vocab
     char_vocab: Vocab
     tag_names: list[str]
     scheme: str  # resolved: BIO, BIOES, IO or none
+    vectors: Tensor | None = None  # (V, E) initial embedding rows where found (not saved)
+    vectors_found: Tensor | None = None  # (V,) bool
+
+    def to_files(self) -> dict[str, Any]:
+        return {
+            "tokenizer.json": self.tokenizer.to_dict(),
+            "vocab.json": self.vocab.to_dict(),
+            "chars.json": self.char_vocab.to_dict(),
+            "tags.json": {"tags": self.tag_names, "scheme": self.scheme},
+        }
+
+    @classmethod
+    def from_files(cls, read: Callable[[str], Any]) -> TagAssets:
+        tags = read("tags.json")
+        if not isinstance(tags, dict) or not isinstance(tags.get("tags"), list):
+            raise ValueError("tags.json lacks its 'tags' list")
+        scheme = tags.get("scheme", "none")
+        if scheme not in (*SPAN_SCHEMES, "none"):
+            raise ValueError(f"tags.json has an unknown scheme {scheme!r}")
+        return cls(
+            tokenizer_from_dict(read("tokenizer.json")),
+            Vocab.from_dict(read("vocab.json")),
+            Vocab.from_dict(read("chars.json")),
+            list(tags["tags"]),
+            scheme,
+        )
+
+    def sizes(self) -> dict[str, int]:
+        return {
+            "vocab_size": len(self.vocab),
+            "char_vocab_size": len(self.char_vocab),
+            "num_classes": len(self.tag_names),
+        }
+
+
+@dataclass
+class TagData:
+    assets: TagAssets
     train: TaggedDataset
     valid: TaggedDataset
-    train_source: str
-    valid_source: str
-    vectors: Tensor | None = None  # (V, E) initial embedding rows where found
-    vectors_found: Tensor | None = None  # (V,) bool
 
 
 # -- batches, evaluation, training ---------------------------------------------------------
 class _Batches(Sequence):
-    """The collated batches of one epoch, built lazily from lists of indices."""
+    """The collated batches of a list of index chunks (evaluation)."""
 
     def __init__(self, dataset: TaggedDataset, indices: list[list[int]], pad_id: int) -> None:
         self.dataset, self.indices, self.pad_id = dataset, indices, pad_id
@@ -175,9 +309,9 @@ class TagProgram:
         self.data = data
         self.device = device
         self.dist = dist
-        self.pad_id = data.vocab.pad_id
+        self.pad_id = data.assets.vocab.pad_id
         batch_size = config.data.batch_size
-        self.sampler = BucketBatchSampler(
+        sampler = BucketBatchSampler(
             data.train.lengths,
             batch_size,
             bucket_size=None if config.data.bucket else batch_size,
@@ -185,15 +319,9 @@ class TagProgram:
             num_replicas=dist.world_size if dist.enabled else 1,
             rank=dist.rank if dist.enabled else 0,
         )
-        self._epoch: int | None = None
-        self._batches: _Batches | None = None
-
-    def batches(self, epoch: int) -> _Batches:
-        if epoch != self._epoch:
-            self.sampler.set_epoch(epoch)
-            self._batches = _Batches(self.data.train, list(self.sampler), self.pad_id)
-            self._epoch = epoch
-        return self._batches
+        self.batches = SampledBatches(
+            sampler, data.train, lambda items: collate_tagged(items, self.pad_id)
+        )
 
     def step(self, model: nn.Module, batch: TaggedBatch, state) -> StepOutput:
         batch = batch.to(self.device, non_blocking=True)
@@ -203,137 +331,17 @@ class TagProgram:
 
     def evaluate(self, model: nn.Module, max_batches: int | None = None) -> dict[str, float]:
         report = evaluate_tagger(
-            model, self.data.valid, self.data.scheme, pad_id=self.pad_id, max_batches=max_batches
+            model,
+            self.data.valid,
+            self.data.assets.scheme,
+            pad_id=self.pad_id,
+            max_batches=max_batches,
         )
         return {k: report[k] for k in ("loss", "accuracy", "precision", "recall", "f1", "n")}
 
 
-# -- the task ------------------------------------------------------------------------------
-@register
-class TaggingTask(Task):
-    name = "tag"
-
-    def prepare(self, config: RunConfig, run: RunDirectory | None = None) -> TagData:
-        if config.model.kind != "rnn":
-            raise ConfigError(f"tag trains recurrent models only, got --model {config.model.kind}")
-        if config.data.tokenizer not in ("regex", "word", "korean"):
-            raise ConfigError(
-                "tag splits predict's input into words with --tokenizer regex (default), word "
-                f"or korean, got {config.data.tokenizer!r}"
-            )
-        train_s, valid_s, train_source, valid_source = read_splits(config)
-        d = config.data
-        vectors = found = None
-        if run is not None:
-            tokenizer, vocab, char_vocab, tag_names, scheme = load_assets(run)
-        else:
-            scheme = detect_scheme(train_s) if d.scheme == "auto" else d.scheme
-            tokenizer = make_tokenizer(d.tokenizer, **_tokenizer_options(d.tokenizer))
-            words = (t.lower() if d.lowercase else t for s in train_s for t in s.tokens)
-            vocab = build_vocab(words, min_freq=d.min_freq, max_size=d.max_vocab)
-            if d.vectors is not None:
-                vocab, vectors, found = extend_with_vectors(vocab, d.vectors, config)
-            char_vocab = TaggedDataset.char_vocab_of(train_s)
-            tag_names = sorted({t for s in [*train_s, *valid_s] for t in s.tags})
-        train = tagged_dataset(train_s, vocab, char_vocab, tag_names, d.lowercase, train_source)
-        valid = tagged_dataset(valid_s, vocab, char_vocab, tag_names, d.lowercase, valid_source)
-        config.model.vocab_size = len(vocab)
-        config.model.char_vocab_size = len(char_vocab)
-        config.model.num_classes = len(tag_names)
-        return TagData(
-            tokenizer,
-            vocab,
-            char_vocab,
-            tag_names,
-            scheme,
-            train,
-            valid,
-            train_source,
-            valid_source,
-            vectors,
-            found,
-        )
-
-    def save_assets(self, run: RunDirectory, data: TagData) -> None:
-        run.save_json("tokenizer.json", data.tokenizer.to_dict())
-        run.save_json("vocab.json", data.vocab.to_dict())
-        run.save_json("chars.json", data.char_vocab.to_dict())
-        run.save_json("tags.json", {"tags": data.tag_names, "scheme": data.scheme})
-
-    def build_model(self, config: RunConfig) -> SequenceTagger:
-        m = config.model
-        return SequenceTagger(
-            m.vocab_size,
-            m.num_classes,
-            m.embedding_dim,
-            m.hidden_size,
-            m.num_layers,
-            m.cell,
-            m.dropout,
-            bidirectional=m.bidirectional,
-            char_vocab_size=m.char_vocab_size,
-            char_embedding_dim=m.char_embedding_dim,
-            char_hidden_size=m.char_hidden_size,
-            crf=m.crf,
-            word_dropout=m.word_dropout,
-            layer_norm=m.layer_norm,
-            backend=m.backend,
-        )
-
-    def program(
-        self, model: nn.Module, data: TagData, config: RunConfig, dist: DistInfo
-    ) -> TagProgram:
-        if data.vectors is not None and not config.train.init_from:
-            rows = data.vectors_found.clone()
-            rows[data.vocab.pad_id] = False  # <pad> stays zero
-            with torch.no_grad():
-                weight = _unwrap(model).embedding.weight  # (V, E)
-                weight[rows] = data.vectors[rows].to(weight.device, weight.dtype)
-        return TagProgram(data, config, next(model.parameters()).device, dist)
-
-    def predictor(self, model: nn.Module, config: RunConfig, run: RunDirectory) -> TaggerPredictor:
-        tokenizer, vocab, char_vocab, tag_names, scheme = load_assets(run)
-        m = config.model
-        if (len(vocab), len(char_vocab), len(tag_names)) != (
-            m.vocab_size,
-            m.char_vocab_size,
-            m.num_classes,
-        ):
-            raise CheckpointError(
-                f"{run.path}: vocab.json/chars.json/tags.json ({len(vocab)} words, "
-                f"{len(char_vocab)} chars, {len(tag_names)} tags) do not fit the model "
-                f"({m.vocab_size}, {m.char_vocab_size}, {m.num_classes})"
-            )
-        return TaggerPredictor(
-            model,
-            config,
-            run,
-            tokenizer=tokenizer,
-            vocab=vocab,
-            char_vocab=char_vocab,
-            tag_names=tag_names,
-            scheme=scheme,
-        )
-
-
 def _tokenizer_options(name: str) -> dict:
     return {"pattern": TOKEN_PATTERN} if name == "regex" else {}
-
-
-def load_assets(run: RunDirectory) -> tuple[Tokenizer, Vocab, Vocab, list[str], str]:
-    tags = run.load_json("tags.json")
-    if not isinstance(tags, dict) or not isinstance(tags.get("tags"), list):
-        raise CheckpointError(f"{run.path}: tags.json lacks its 'tags' list")
-    scheme = tags.get("scheme", "none")
-    if scheme not in (*SPAN_SCHEMES, "none"):
-        raise CheckpointError(f"{run.path}: tags.json has an unknown scheme {scheme!r}")
-    return (
-        tokenizer_from_dict(run.load_json("tokenizer.json")),
-        Vocab.from_dict(run.load_json("vocab.json")),
-        Vocab.from_dict(run.load_json("chars.json")),
-        list(tags["tags"]),
-        scheme,
-    )
 
 
 def _char_offsets(text: str, tokens: Sequence[str]) -> list[tuple[int, int]] | None:
@@ -362,25 +370,49 @@ class TaggerPredictor(Predictor):
     """
 
     task = "tag"
+    input_schema: ClassVar[dict] = {
+        "anyOf": [
+            {"type": "string", "minLength": 1, "description": "a text, split into words"},
+            {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "minItems": 1,
+                "description": "words",
+            },
+        ],
+        "examples": ["Sung Kim teaches at HKUST", ["Sung", "Kim", "teaches"]],
+    }
+    output_schema: ClassVar[dict] = {
+        "type": "object",
+        "properties": {
+            "input": {"anyOf": [{"type": "string"}, {"type": "array"}]},
+            "tokens": {"type": "array", "items": {"type": "string"}},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "spans": {
+                "type": "array",
+                "description": "entity spans (span schemes only); token offsets, end exclusive",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string"},
+                        "start": {"type": "integer", "minimum": 0},
+                        "end": {"type": "integer", "minimum": 1},
+                        "text": {"type": "string"},
+                    },
+                    "required": ["type", "start", "end", "text"],
+                },
+            },
+        },
+        "required": ["input", "tokens", "tags"],
+    }
 
-    def __init__(
-        self,
-        model,
-        config,
-        run=None,
-        *,
-        tokenizer: Tokenizer,
-        vocab: Vocab,
-        char_vocab: Vocab,
-        tag_names: Sequence[str],
-        scheme: str,
-    ) -> None:
-        super().__init__(model, config, run)
-        self.tokenizer = tokenizer
-        self.vocab = vocab
-        self.char_vocab = char_vocab
-        self.tag_names = list(tag_names)
-        self.scheme = scheme
+    def __init__(self, model, config, run=None, *, assets: TagAssets) -> None:
+        super().__init__(model, config, run, assets=assets)
+        self.tokenizer = assets.tokenizer
+        self.vocab = assets.vocab
+        self.char_vocab = assets.char_vocab
+        self.tag_names = list(assets.tag_names)
+        self.scheme = assets.scheme
         self._korean: Tokenizer | None = None
 
     def tokenize(self, text: str) -> list[str]:
@@ -413,13 +445,12 @@ class TaggerPredictor(Predictor):
         )
         return [[self.tag_names[k] for k in predicted[i]] for i in range(len(sentences))]
 
-    def predict(self, texts: Sequence[str | Sequence[str]], top_k: int = 1) -> list[dict]:
+    def predict(self, texts: Sequence[str | Sequence[str]], **options) -> list[dict]:
         """One dict per input: ``input``, ``tokens``, ``tags`` and (BIO/BIOES/IO tags)
         ``spans``, each ``{"type", "start", "end", "text"}`` with token offsets, ``end``
         exclusive. An input is a text (tokenized as the run says; Korean text by
         Kiwi) or a list of tokens."""
-        if top_k != 1:
-            raise ConfigError(f"a tagger predicts one tag sequence; top_k must be 1, got {top_k}")
+        self.options("predict", options)
         if isinstance(texts, str):
             raise ConfigError("predict takes a list of texts, got one string; wrap it in a list")
         tokens = [self.tokenize(t) if isinstance(t, str) else list(t) for t in texts]
@@ -449,18 +480,15 @@ class TaggerPredictor(Predictor):
 
     def evaluate(
         self,
-        sentences: Sequence[TaggedSentence | tuple[list[str], list[str]]] | None = None,
-        *,
-        data: str | os.PathLike | None = None,
+        data: str | os.PathLike | Sequence[TaggedSentence | tuple] | None = None,
+        **options,
     ) -> dict:
         """``{"task", "scheme", "accuracy", "precision", "recall", "f1", "n", "per_type"}`` on
-        ``sentences`` (:class:`TaggedSentence` or ``(tokens, tags)``), on the CoNLL/CoNLL-U
-        file ``data``, or on the run's validation split. A true tag the model never saw
-        is scored (as an error), not refused."""
-        if sentences is None and data is not None:
-            sentences = read_tagged(data, self.config)
-        if sentences is None:
-            _, sentences, _, _ = read_splits(self.config)
+        the CoNLL/CoNLL-U file ``data``, on a list of sentences (:class:`TaggedSentence`
+        or ``(tokens, tags)``), or on the run's validation split. A true tag the model
+        never saw is scored (as an error), not refused."""
+        self.options("evaluate", options)
+        sentences, _ = self.records(data)
         pairs = [(s.tokens, s.tags) if hasattr(s, "tokens") else tuple(s) for s in sentences]
         for i, (tokens, tags) in enumerate(pairs):
             if len(tokens) != len(tags) or not tokens:
@@ -475,3 +503,75 @@ class TaggerPredictor(Predictor):
             with_loss=False,
         )
         return {"task": "tag", "scheme": self.scheme, **report}
+
+
+# -- the task ------------------------------------------------------------------------------
+@register
+class TaggingTask(Task):
+    name = "tag"
+    summary = "sequence tagging: a tag per word (NER, POS; BiLSTM-CRF)"
+    Config = TagConfig
+    Predictor = TaggerPredictor
+    Assets = TagAssets
+    higher_is_better = frozenset({"accuracy", "precision", "recall", "f1"})
+
+    def read_splits(self, config: RunConfig) -> Splits:
+        return read_splits(config)
+
+    def read_file(self, path, config: RunConfig) -> Sequence[TaggedSentence]:
+        return read_tagged(path, config)
+
+    def fit_assets(self, config: RunConfig, splits: Splits) -> TagAssets:
+        d = config.data
+        scheme = detect_scheme(splits.train) if d.scheme == "auto" else d.scheme
+        tokenizer = make_tokenizer(d.tokenizer, **_tokenizer_options(d.tokenizer))
+        words = (t.lower() if d.lowercase else t for s in splits.train for t in s.tokens)
+        vocab = build_vocab(words, min_freq=d.min_freq, max_size=d.max_vocab)
+        vectors = found = None
+        if d.vectors is not None:
+            vocab, vectors, found = extend_with_vectors(vocab, d.vectors, config)
+        char_vocab = TaggedDataset.char_vocab_of(splits.train)
+        tag_names = sorted({t for s in [*splits.train, *splits.valid] for t in s.tags})
+        return TagAssets(tokenizer, vocab, char_vocab, tag_names, scheme, vectors, found)
+
+    def prepare(self, config: RunConfig, splits: Splits, assets: TagAssets) -> TagData:
+        a, lowercase = assets, config.data.lowercase
+        train = tagged_dataset(
+            splits.train, a.vocab, a.char_vocab, a.tag_names, lowercase, splits.train_source
+        )
+        valid = tagged_dataset(
+            splits.valid, a.vocab, a.char_vocab, a.tag_names, lowercase, splits.valid_source
+        )
+        return TagData(assets, train, valid)
+
+    def build_model(self, config: RunConfig) -> SequenceTagger:
+        m = config.model
+        return SequenceTagger(
+            m.vocab_size,
+            m.num_classes,
+            m.embedding_dim,
+            m.hidden_size,
+            m.num_layers,
+            m.cell,
+            m.dropout,
+            bidirectional=m.bidirectional,
+            char_vocab_size=m.char_vocab_size,
+            char_embedding_dim=m.char_embedding_dim,
+            char_hidden_size=m.char_hidden_size,
+            crf=m.crf,
+            word_dropout=m.word_dropout,
+            layer_norm=m.layer_norm,
+            backend=m.backend,
+        )
+
+    def program(
+        self, model: nn.Module, data: TagData, config: RunConfig, dist: DistInfo
+    ) -> TagProgram:
+        a = data.assets
+        if a.vectors is not None and not config.train.init_from:
+            rows = a.vectors_found.clone()
+            rows[a.vocab.pad_id] = False  # <pad> stays zero
+            with torch.no_grad():
+                weight = _unwrap(model).embedding.weight  # (V, E)
+                weight[rows] = a.vectors[rows].to(weight.device, weight.dtype)
+        return TagProgram(data, config, next(model.parameters()).device, dist)

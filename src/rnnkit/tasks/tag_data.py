@@ -20,6 +20,7 @@ from rnnkit.data.readers import ReadResult
 from rnnkit.data.vectors import read_word_vectors, vectors_for_vocab
 from rnnkit.data.vocab import Vocab
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.tasks.base import Splits
 
 __all__ = [
     "VALID_EVERY",
@@ -112,21 +113,21 @@ def _held_out(sentences: ReadResult) -> tuple[ReadResult, ReadResult]:
     )
 
 
-def read_splits(config: RunConfig) -> tuple[list, list, str, str]:
-    """(train sentences, valid sentences, their sources): the embedded ``ner``, or files."""
+def read_splits(config: RunConfig) -> Splits:
+    """The sentences to train and validate on: the embedded ``ner``, or files."""
     d = config.data
     if d.data is None:
         train, train_source = builtin.load("ner", "train"), "ner (train split)"
     else:
         train, train_source = read_tagged(d.data, config), d.data
     if d.valid is not None:
-        return train, read_tagged(d.valid, config), train_source, d.valid
+        return Splits(train, read_tagged(d.valid, config), train_source, d.valid)
     if d.data is None:
-        return train, builtin.load("ner", "valid"), train_source, "ner (valid split)"
+        return Splits(train, builtin.load("ner", "valid"), train_source, "ner (valid split)")
     train, valid = _held_out(train)
     if not valid or not train:
         raise DataError(d.data, None, f"at least {VALID_EVERY} sentences to hold out 10%", "fewer")
-    return train, valid, d.data, f"{d.data} (every {VALID_EVERY}th sentence)"
+    return Splits(train, valid, d.data, f"{d.data} (every {VALID_EVERY}th sentence)")
 
 
 def tagged_dataset(

@@ -1,24 +1,36 @@
-"""The run directory: atomic writes, safe loading.
+"""The run directory: atomic writes, one checkpoint unit, safe loading.
 
 ::
 
     RUN_DIR/
-      config.json        RunConfig: rebuilds model, tokenizer and data processing
-      model.safetensors  weights (safetensors: loading runs no code)
-      vocab.json         tokenizer.json   what turns raw input into ids
-      trainer_state.pt   optimiser, step, data position, RNG states: tensors and
-                         plain numbers only, loaded with torch.load(weights_only=True)
-      metrics.jsonl      one JSON line per evaluation
+      config.json        the task's RunConfig: rebuilds model, tokenizer and data processing
+      model.safetensors  the weights predictions use (the moving average or the best
+                         evaluated weights, when the run keeps them)
+      vocab.json ...     the task's assets: what turns raw input into ids
+      metrics.jsonl      one JSON line per evaluation, keyed by step and kind (slice or full)
+      checkpoint/        what training continues from, written as one unit:
+        model.safetensors    the raw weights the optimiser moves
+        trainer_state.pt     optimiser, schedule, step, data position, carried state, RNG
+                             states, moving average: tensors and plain numbers only,
+                             loaded with torch.load(weights_only=True)
+        best.safetensors     the best evaluated weights so far (keep-best runs)
+        manifest.json        the step and the SHA-256 of each file above, written last
 
-Every file is written to a temporary name in the same folder and renamed into
-place with :func:`os.replace`, so a crash leaves the previous version whole.
+A file is written to a temporary name in the same folder, synced and renamed into
+place with :func:`os.replace`. A checkpoint is written whole into a temporary
+folder (files and folder synced, manifest last), then made current by renames:
+``checkpoint`` -> ``.checkpoint.old``, the new folder -> ``checkpoint``. A kill at
+any moment leaves a whole checkpoint under one of the two names; resume checks
+the manifest and falls back to the previous one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -28,17 +40,18 @@ import safetensors.torch
 import torch
 from torch import nn
 
-from rnnkit.config import RunConfig
-from rnnkit.errors import CheckpointError, RnnkitError
+from rnnkit.errors import CheckpointError
 
 __all__ = ["RunDirectory", "atomic_save", "atomic_write"]
 
-CONFIG, WEIGHTS, TRAINER_STATE, METRICS = (
+CONFIG, WEIGHTS, TRAINER_STATE, METRICS, BEST = (
     "config.json",
     "model.safetensors",
     "trainer_state.pt",
     "metrics.jsonl",
+    "best.safetensors",
 )
+CHECKPOINT, OLD_CHECKPOINT, MANIFEST = "checkpoint", ".checkpoint.old", "manifest.json"
 
 
 def atomic_save(path: str | os.PathLike, write: Callable[[str], None]) -> None:
@@ -52,7 +65,9 @@ def atomic_save(path: str | os.PathLike, write: Callable[[str], None]) -> None:
     os.close(fd)
     try:
         write(tmp)
+        _fsync(tmp)
         os.replace(tmp, path)
+        _fsync(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -64,10 +79,37 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
 
     atomic_save(path, write)
+
+
+def _fsync(path: str | os.PathLike) -> None:
+    """Flush a file's or a folder's entries to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _weights_file(state: dict[str, torch.Tensor], path: str | os.PathLike) -> None:
+    """A state_dict as safetensors on the CPU; a tied tensor is stored once (see
+    :meth:`RunDirectory.save_weights`)."""
+    aliases = _tied_names(state)
+    tensors = {
+        key: value.detach().to("cpu", copy=True).contiguous()
+        for key, value in state.items()
+        if key not in aliases
+    }
+    safetensors.torch.save_file(tensors, path, metadata=aliases or None)
 
 
 class RunDirectory:
@@ -102,34 +144,17 @@ class RunDirectory:
         path = Path(path)
         if not path.is_dir():
             raise CheckpointError(f"{path}: no such run directory")
-        for name in (CONFIG, WEIGHTS):
-            if not (path / name).is_file():
-                raise CheckpointError(f"{path} is not an rnnkit run directory: {name} is missing")
+        if not (path / CONFIG).is_file():
+            raise CheckpointError(f"{path} is not an rnnkit run directory: {CONFIG} is missing")
         return cls(path)
-
-    def remove_stale_temporaries(self) -> list[str]:
-        """Delete the temporary files a killed writer left behind; returns their names."""
-        stale = [p for p in self.path.glob(".*.tmp") if p.is_file()]
-        for p in stale:
-            p.unlink(missing_ok=True)
-        return [p.name for p in stale]
 
     def file(self, name: str) -> Path:
         return self.path / name
 
     # -- config and JSON assets -------------------------------------------------------------
-    def save_config(self, config: RunConfig) -> None:
+    def save_config(self, config) -> None:
+        """The run's config (a :class:`~rnnkit.config.RunConfig`) as config.json."""
         atomic_write(self.file(CONFIG), config.to_json())
-
-    def load_config(self) -> RunConfig:
-        try:
-            return RunConfig.from_json(
-                self.file(CONFIG).read_text("utf-8"), source=str(self.file(CONFIG))
-            )
-        except (OSError, UnicodeDecodeError) as e:
-            raise CheckpointError(f"{self.file(CONFIG)}: cannot read ({e})") from None
-        except RnnkitError as e:
-            raise CheckpointError(str(e)) from None
 
     def save_json(self, name: str, data: Any) -> None:
         atomic_write(self.file(name), json.dumps(data, ensure_ascii=False, indent=1) + "\n")
@@ -144,8 +169,9 @@ class RunDirectory:
             raise CheckpointError(f"{path}: not valid JSON ({e})") from None
 
     # -- weights ----------------------------------------------------------------------------
-    def save_weights(self, model: nn.Module, name: str = WEIGHTS) -> None:
-        """The state_dict as safetensors, on the CPU; a tied tensor is stored once.
+    def save_weights(self, model: nn.Module | dict, name: str = WEIGHTS) -> None:
+        """A module's state_dict (or a state_dict) as safetensors, on the CPU; a tied
+        tensor is stored once.
 
         Each tensor is copied into its own storage first: on CUDA, cuDNN keeps all of
         an LSTM's weights in one flat buffer and its parameters are views of it,
@@ -153,17 +179,8 @@ class RunDirectory:
         they are tied to another are written in the metadata, ``{name: kept}``, as
         ``safetensors.torch.save_model`` writes them.
         """
-        state = model.state_dict()
-        aliases = _tied_names(state)
-        tensors = {
-            key: value.detach().to("cpu", copy=True).contiguous()
-            for key, value in state.items()
-            if key not in aliases
-        }
-        atomic_save(
-            self.file(name),
-            lambda tmp: safetensors.torch.save_file(tensors, tmp, metadata=aliases or None),
-        )
+        state = model.state_dict() if isinstance(model, nn.Module) else model
+        atomic_save(self.file(name), lambda tmp: _weights_file(state, tmp))
 
     def load_weights(
         self, model: nn.Module, *, name: str = WEIGHTS, device: str | torch.device = "cpu"
@@ -172,25 +189,7 @@ class RunDirectory:
         path = self.file(name)
         if not path.is_file():
             raise CheckpointError(f"{self.path} is not a complete run: {name} is missing")
-        try:
-            tensors = safetensors.torch.load_file(path, device=str(device))
-        except (safetensors.SafetensorError, OSError, ValueError) as e:
-            raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from None
-        try:
-            missing, unexpected = model.load_state_dict(tensors, strict=False)
-        except RuntimeError as e:  # shape mismatch
-            first = str(e).strip().splitlines()[-1].strip()
-            raise CheckpointError(f"{path}: weights do not fit the model ({first})") from None
-        # a tied name is filled through any name of its tensor that the file holds (files
-        # written by safetensors.torch.save_model may keep another one than ours)
-        aliases = _tied_names(model.state_dict())
-        loaded = {aliases.get(key, key) for key in tensors}
-        missing = [key for key in missing if aliases.get(key, key) not in loaded]
-        if missing or unexpected:
-            raise CheckpointError(
-                f"{path}: weights do not fit the model "
-                f"(missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})"
-            )
+        load_weights_file(model, path, device)
 
     def save_arrays(self, arrays: dict, name: str = WEIGHTS) -> None:
         """Numpy arrays as safetensors (models that are not nn.Modules, e.g. n-grams)."""
@@ -209,39 +208,124 @@ class RunDirectory:
         except (safetensors.SafetensorError, OSError, ValueError) as e:
             raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from None
 
-    # -- trainer state ----------------------------------------------------------------------
-    def save_trainer_state(self, state: dict[str, Any]) -> None:
-        atomic_save(self.file(TRAINER_STATE), lambda tmp: torch.save(state, tmp))
-
-    def has_trainer_state(self) -> bool:
-        return self.file(TRAINER_STATE).is_file()
-
-    def load_trainer_state(self) -> dict[str, Any]:
-        """Tensors and plain data only: a pickled object in the file is refused, never run."""
-        path = self.file(TRAINER_STATE)
+    # -- the checkpoint unit ----------------------------------------------------------------
+    def save_checkpoint(
+        self,
+        step: int,
+        weights: dict[str, torch.Tensor],
+        state: dict[str, Any],
+        best: dict[str, torch.Tensor] | None = None,
+    ) -> None:
+        """Write the checkpoint of ``step`` as one unit and make it current."""
+        tmp = Path(tempfile.mkdtemp(prefix=f".checkpoint-{step}.", suffix=".tmp", dir=self.path))
         try:
-            return torch.load(path, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
+            _weights_file(weights, tmp / WEIGHTS)
+            torch.save(state, tmp / TRAINER_STATE)
+            names = [WEIGHTS, TRAINER_STATE]
+            if best is not None:
+                _weights_file(best, tmp / BEST)
+                names.append(BEST)
+            manifest = {"step": step, "files": {n: _sha256(tmp / n) for n in names}}
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
+            for name in [*names, MANIFEST]:
+                _fsync(tmp / name)
+            _fsync(tmp)
+            current, old = self.file(CHECKPOINT), self.file(OLD_CHECKPOINT)
+            if old.exists():
+                shutil.rmtree(old)
+            if current.exists():
+                os.replace(current, old)
+            os.replace(tmp, current)
+            _fsync(self.path)
+            shutil.rmtree(old, ignore_errors=True)
+        except OSError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
             raise CheckpointError(
-                f"{self.path}: {TRAINER_STATE} is missing; nothing to resume"
+                f"{self.path}: cannot write the checkpoint of step {step} ({e.strerror or e}); "
+                "the previous checkpoint is kept"
             ) from None
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def checkpoint(self) -> Path:
+        """The folder of the last whole checkpoint, its manifest checked; falls back to
+        the previous one (a kill between the renames), then to a format-1 run's files."""
+        problems = []
+        for name in (CHECKPOINT, OLD_CHECKPOINT):
+            folder = self.file(name)
+            if folder.is_dir():
+                problem = _check_manifest(folder)
+                if problem is None:
+                    return folder
+                problems.append(f"{name}/: {problem}")
+        if not problems and self.file(TRAINER_STATE).is_file():  # rnnkit 0.1.0: in the run itself
+            return self.path
+        if problems:
+            raise CheckpointError(f"{self.path}: no whole checkpoint ({'; '.join(problems)})")
+        raise CheckpointError(f"{self.path}: no checkpoint; nothing to resume")
+
+    def remove_stale_temporaries(self) -> list[str]:
+        """Delete what a killed writer left behind (temporary files and checkpoint folders)."""
+        stale = [p for p in self.path.glob(".*.tmp")]
+        for p in stale:
+            shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+        return [p.name for p in stale]
+
+    def load_checkpoint(
+        self, model: nn.Module, device: str | torch.device = "cpu"
+    ) -> tuple[dict[str, Any], Path | None]:
+        """Load the raw weights into ``model``; returns the trainer state and the path of
+        the best weights (None when the checkpoint has none)."""
+        folder = self.checkpoint()
+        load_weights_file(model, folder / WEIGHTS, device)
+        path = folder / TRAINER_STATE
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
         except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise CheckpointError(
                 f"{path}: refused to load (not a plain tensor checkpoint: {first})"
             ) from None
+        best = folder / BEST
+        return state, best if best.is_file() else None
 
     # -- metrics ----------------------------------------------------------------------------
     def append_metrics(self, record: dict[str, Any]) -> None:
-        path = self.file(METRICS)
-        old = path.read_text("utf-8") if path.exists() else ""
-        atomic_write(path, old + json.dumps(record) + "\n")
+        """Add an evaluation's line; a line of the same step and kind (``full``) is replaced."""
+        key = (record.get("step"), record.get("full"))
+        kept = [r for r in self.read_metrics() if (r.get("step"), r.get("full")) != key]
+        lines = "".join(json.dumps(r) + "\n" for r in [*kept, record])
+        atomic_write(self.file(METRICS), lines)
 
     def read_metrics(self) -> list[dict[str, Any]]:
         path = self.file(METRICS)
         if not path.exists():
             return []
         return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def load_weights_file(model: nn.Module, path: Path, device: str | torch.device = "cpu") -> None:
+    """Load a safetensors file into ``model``; nothing in it is executed."""
+    try:
+        tensors = safetensors.torch.load_file(path, device=str(device))
+    except (safetensors.SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from None
+    try:
+        missing, unexpected = model.load_state_dict(tensors, strict=False)
+    except RuntimeError as e:  # shape mismatch
+        first = str(e).strip().splitlines()[-1].strip()
+        raise CheckpointError(f"{path}: weights do not fit the model ({first})") from None
+    # a tied name is filled through any name of its tensor that the file holds (files
+    # written by safetensors.torch.save_model may keep another one than ours)
+    aliases = _tied_names(model.state_dict())
+    loaded = {aliases.get(key, key) for key in tensors}
+    missing = [key for key in missing if aliases.get(key, key) not in loaded]
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{path}: weights do not fit the model "
+            f"(missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})"
+        )
 
 
 def _tied_names(state: dict[str, torch.Tensor]) -> dict[str, str]:
@@ -259,3 +343,19 @@ def _tied_names(state: dict[str, torch.Tensor]) -> dict[str, str]:
         else:
             first[place] = key
     return aliases
+
+
+def _check_manifest(folder: Path) -> str | None:
+    """What is wrong with a checkpoint folder, or None when its files match its manifest."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
+        files = manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "no readable manifest"
+    for name, digest in files.items():
+        path = folder / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if _sha256(path) != digest:
+            return f"{name} does not match its SHA-256 in the manifest"
+    return None

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,26 +41,10 @@ __all__ = [
     "detach_state",
     "resolve_device",
     "seed_everything",
-    "MAXIMIZED_METRICS",
 ]
 
 State = Any  # None, a Tensor, or a tuple of Tensors (h, c)
 Callback = Callable[[str, "Trainer", dict], None]
-
-#: validation metrics where higher is better; every other metric is minimised
-MAXIMIZED_METRICS = frozenset(
-    {
-        "accuracy",
-        "macro_f1",
-        "f1",
-        "precision",
-        "recall",
-        "exact_match",
-        "char_accuracy",
-        "bleu",
-        "chrf",
-    }
-)
 
 
 @dataclass
@@ -201,12 +185,20 @@ class Trainer:
         program: batches, loss and evaluation of the task.
         run: where checkpoints and metrics go; None trains in memory only.
         callbacks: called as ``callback(event, trainer, record)`` for the events
-            ``"log"`` (every ``log_every`` steps), ``"evaluate"``, ``"checkpoint"``
-            and ``"end"``.
+            ``"log"`` (every ``log_every`` steps), ``"evaluate"``, ``"checkpoint"``,
+            ``"step_end"`` (after each step, its evaluation and checkpoint: raising
+            ``KeyboardInterrupt`` there stops the run as Ctrl-C does) and ``"end"``.
         progress: show a tqdm bar and a summary line per evaluation on stderr
             (the bar only when stderr is a terminal).
         dist: this process's place in a data-parallel group (see
             :mod:`rnnkit.training.distributed`); the model is wrapped in DDP.
+        higher_is_better: the validation metrics where higher is better (the task
+            says which); every other metric is minimised.
+
+    The run directory keeps apart what training continues from (``checkpoint/``: the
+    raw weights, optimiser, moving average, best weights so far, data position, RNG)
+    and the weights predictions use (``model.safetensors``: the moving average or the
+    best evaluated weights), so that a resumed run continues exactly.
     """
 
     def __init__(
@@ -219,8 +211,10 @@ class Trainer:
         callbacks: Sequence[Callback] = (),
         progress: bool = True,
         dist: DistInfo | None = None,
+        higher_is_better: Collection[str] = (),
     ) -> None:
         self.model = model
+        self.higher_is_better = frozenset(higher_is_better)
         self.config = config
         self.program = program
         self.dist = dist or DistInfo()
@@ -384,16 +378,28 @@ class Trainer:
             raise CheckpointError(f"trainer state does not fit this run ({e})") from None
 
     def save_checkpoint(self, elapsed: float) -> None:
+        """Write the checkpoint unit (raw weights, trainer state, best weights so far),
+        then the weights predictions use."""
         if self.run is None:
             return
-        self.run.save_weights(self.model)
-        self.run.save_trainer_state(self.state_dict(elapsed))
+        self.run.save_checkpoint(
+            self.step, self.model.state_dict(), self.state_dict(elapsed), self._best_weights
+        )
+        self.run.save_weights(self._best_weights or self.eval_model.state_dict())
         self._emit("checkpoint", {"step": self.step})
 
     def resume(self, run: RunDirectory) -> None:
-        """Continue from ``run``'s last checkpoint (every rank reads it)."""
-        run.load_weights(self.model, device=self.device)
-        self.load_state_dict(run.load_trainer_state())
+        """Continue from ``run``'s last whole checkpoint (every rank reads it)."""
+        if self.dist.is_main:
+            run.remove_stale_temporaries()  # left by a writer killed mid-write
+        state, best = run.load_checkpoint(self.model, device=self.device)
+        self.load_state_dict(state)
+        if best is not None:
+            from rnnkit.training.checkpoint import load_weights_file
+
+            holder = copy.deepcopy(self.eval_model)
+            load_weights_file(holder, best, self.device)
+            self._best_weights = holder.state_dict()
 
     # -- evaluation -------------------------------------------------------------------------
     def _emit(self, event: str, record: dict) -> None:
@@ -431,25 +437,19 @@ class Trainer:
                 f"({', '.join(sorted(metrics))})"
             )
         value = float(metrics[c.metric])
-        sign = -1.0 if c.metric in MAXIMIZED_METRICS else 1.0
-        if self.best is None or sign * value < sign * self.best:
+        if self._better(value, self.best):
             self.best, self.bad_evals = value, 0
             if c.keep_best or c.early_stopping:
                 self._best_weights = copy.deepcopy(self.eval_model.state_dict())
-                if self.run is not None:
-                    self.run.save_weights(self.eval_model, name="best.safetensors")
             return False
         self.bad_evals += 1
         if c.schedule == "plateau" and self.bad_evals % c.plateau_patience == 0:
             self.lr_scale *= c.gamma
         return bool(c.early_stopping and self.bad_evals >= c.early_stopping)
 
-    def _restore_best(self) -> None:
-        weights = self._best_weights
-        if weights is None and self.run is not None and self.run.file("best.safetensors").exists():
-            self.run.load_weights(self.model, name="best.safetensors", device=self.device)
-        elif weights is not None:
-            self.model.load_state_dict(weights)
+    def _better(self, value: float, than: float | None) -> bool:
+        sign = -1.0 if self.config.metric in self.higher_is_better else 1.0
+        return than is None or sign * value < sign * than
 
     def _autocast(self):
         if self.amp_dtype is None:
@@ -489,12 +489,25 @@ class Trainer:
         self.step += 1
         return loss_sum, tokens
 
+    def _at_limit(self, elapsed: float) -> str:
+        """The limit reached (``"max_steps"``, ``"time_budget"``, ``"epochs"``), or ""."""
+        epochs, max_steps, budget = self._limits()
+        if max_steps and self.step >= max_steps:
+            return "max_steps"
+        if budget and elapsed >= budget:
+            return "time_budget"
+        if epochs and self.epoch >= epochs:
+            return "epochs"
+        return ""
+
     def fit(self) -> dict[str, float]:
-        """Train until a limit is reached, then evaluate on the whole validation data.
+        """Train until a limit is reached, then choose the weights predictions use and
+        evaluate them on the whole validation data.
 
         Returns the final validation metrics. On Ctrl-C the step under way is
-        finished and checkpointed, then ``KeyboardInterrupt`` propagates
-        (:func:`deferred_interrupt`).
+        finished with its evaluation and checkpoint, then ``KeyboardInterrupt``
+        propagates (:func:`deferred_interrupt`). A resumed run that is already at
+        its limit trains no step.
         """
         c = self.config
         self.model.train()
@@ -504,6 +517,13 @@ class Trainer:
         epochs, max_steps, budget = self._limits()
         totals = [t for t in (max_steps, epochs and epochs * steps_per_epoch) if t]
         start = time.perf_counter() - self.elapsed
+        self.stop_reason = self._at_limit(self.elapsed)
+        if self.stop_reason and self.step > 0 and self.progress:
+            tqdm.write(
+                f"the run is at its limit ({self.stop_reason}, step {self.step}): no step "
+                "trained; raise the limit to train on",
+                file=sys.stderr,
+            )
         bar = tqdm(
             total=min(totals) if totals else None,
             initial=self.step,
@@ -515,60 +535,62 @@ class Trainer:
         )
         window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
         train_loss: float | None = None
-        done = False
         guard = contextlib.ExitStack()  # Ctrl-C answered between two steps
         interrupted = guard.enter_context(deferred_interrupt())
         try:
-            while not done and not (epochs and self.epoch >= epochs):
+            while not self.stop_reason:
                 batches = self.program.batches(self.epoch)
-                while self.position < len(batches):
-                    if self.position == 0:
-                        self.state = None  # the stream restarts: no state to carry
-                    lr = self.learning_rate(self._progress_fraction(time.perf_counter() - start))
-                    for group in self.optimizer.param_groups:
-                        group["lr"] = lr
-                    loss_sum, tokens = self._train_step(batches)
-                    window_loss += loss_sum
-                    window_tokens += tokens
-                    bar.update(1)
-                    if interrupted():
-                        raise KeyboardInterrupt
-                    elapsed = time.perf_counter() - start
-                    if self.step % c.log_every == 0 or self.step == 1:
-                        now = time.perf_counter()
-                        train_loss = window_loss / max(window_tokens, 1)
-                        rate = window_tokens * self.dist.world_size / max(now - window_start, 1e-9)
-                        postfix = {"loss": f"{train_loss:.3f}", "tok/s": f"{rate:,.0f}"}
-                        if c.metric in self.last_metrics:
-                            postfix[f"valid_{c.metric}"] = f"{self.last_metrics[c.metric]:.3f}"
-                        bar.set_postfix(postfix)
-                        self._emit(
-                            "log",
-                            {"step": self.step, "loss": train_loss, "lr": lr, "tokens_per_s": rate},
-                        )
-                        window_loss, window_tokens, window_start = 0.0, 0, now
-                    at_max_steps = bool(max_steps and self.step >= max_steps)
-                    stop = at_max_steps or bool(budget and elapsed >= budget)
-                    if all_agree(stop, self.dist):
-                        done = True
-                        self.stop_reason = "max_steps" if at_max_steps else "time_budget"
-                        break
-                    if self.step % c.eval_every == 0:
-                        paused = time.perf_counter()
-                        metrics = self.evaluate(c.eval_max_batches, elapsed, train_loss)
-                        start += time.perf_counter() - paused  # the budget counts training only
-                        if self.progress:
-                            bar.write(_summary(self.step, train_loss, metrics), file=sys.stderr)
-                        if all_agree(self._track_best(metrics), self.dist):
-                            done, self.stop_reason = True, "early_stopping"
-                            break
-                    if self.step % c.checkpoint_every == 0:
-                        paused = time.perf_counter()
-                        self.save_checkpoint(elapsed)
-                        start += time.perf_counter() - paused
-                if not done:
+                if self.position >= len(batches):  # the epoch is done
                     self.epoch += 1
                     self.position = 0
+                    self.stop_reason = self._at_limit(time.perf_counter() - start)
+                    continue
+                if self.position == 0:
+                    self.state = None  # the stream restarts: no state to carry
+                lr = self.learning_rate(self._progress_fraction(time.perf_counter() - start))
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
+                loss_sum, tokens = self._train_step(batches)
+                window_loss += loss_sum
+                window_tokens += tokens
+                bar.update(1)
+                elapsed = time.perf_counter() - start
+                if self.step % c.log_every == 0 or self.step == 1:
+                    now = time.perf_counter()
+                    train_loss = window_loss / max(window_tokens, 1)
+                    rate = window_tokens * self.dist.world_size / max(now - window_start, 1e-9)
+                    postfix = {"loss": f"{train_loss:.3f}", "tok/s": f"{rate:,.0f}"}
+                    if c.metric in self.last_metrics:
+                        postfix[f"valid_{c.metric}"] = f"{self.last_metrics[c.metric]:.3f}"
+                    bar.set_postfix(postfix)
+                    self._emit(
+                        "log",
+                        {"step": self.step, "loss": train_loss, "lr": lr, "tokens_per_s": rate},
+                    )
+                    window_loss, window_tokens, window_start = 0.0, 0, now
+                if self.position >= len(batches):
+                    self.epoch += 1
+                    self.position = 0
+                if self.step % c.eval_every == 0:
+                    paused = time.perf_counter()
+                    metrics = self.evaluate(c.eval_max_batches, elapsed, train_loss)
+                    if self.progress:
+                        bar.write(_summary(self.step, train_loss, metrics), file=sys.stderr)
+                    if all_agree(self._track_best(metrics), self.dist):
+                        self.stop_reason = "early_stopping"
+                    start += time.perf_counter() - paused  # the budget counts training only
+                limit = self._at_limit(elapsed)
+                if all_agree(bool(limit), self.dist):
+                    self.stop_reason = self.stop_reason or limit or "another rank's limit"
+                if self.stop_reason:
+                    break  # the closing checkpoint follows
+                if self.step % c.checkpoint_every == 0:
+                    paused = time.perf_counter()
+                    self.save_checkpoint(elapsed)
+                    start += time.perf_counter() - paused
+                self._emit("step_end", {"step": self.step})
+                if interrupted():
+                    raise KeyboardInterrupt
         except KeyboardInterrupt:
             bar.close()
             self.save_checkpoint(time.perf_counter() - start)
@@ -576,25 +598,35 @@ class Trainer:
         finally:
             guard.close()
         bar.close()
-        self.stop_reason = self.stop_reason or "epochs"
         elapsed = time.perf_counter() - start
-        self.save_checkpoint(elapsed)  # the last state, for --resume
-        if self.ema is not None:  # the run ends with the averaged weights
-            self.model.load_state_dict(self.ema.module.state_dict())
-            if self.run is not None:
-                self.run.save_weights(self.model)
-        if c.keep_best or c.early_stopping:
-            if self.stop_reason != "early_stopping" and self._evaluated_step != self.step:
-                # the steps since the last evaluation compete for the best weights too
-                self._track_best(self.evaluate(c.eval_max_batches, elapsed, train_loss))
-            self._restore_best()
-            if self.run is not None:
-                self.run.save_weights(self.model)  # the run's weights are the best ones
+        self.save_checkpoint(elapsed)  # what a --resume continues from
+        self._final_weights(elapsed, train_loss)
         metrics = self.evaluate(None, elapsed, train_loss)
         if self.progress:
             tqdm.write(_summary(self.step, train_loss, metrics, final=True), file=sys.stderr)
         self._emit("end", {"step": self.step, "stop_reason": self.stop_reason, **metrics})
         return metrics
+
+    def _final_weights(self, elapsed: float, train_loss: float | None) -> None:
+        """Load the weights predictions use into the model and save them as model.safetensors:
+        the best evaluated ones (keep-best, early stopping; the steps since the last
+        evaluation compete too), else the moving average, else the last.
+
+        Runs after the checkpoint: it changes nothing a resumed run continues from."""
+        c = self.config
+        chosen = self._best_weights
+        if (c.keep_best or c.early_stopping) and self._evaluated_step != self.step:
+            metrics = self.evaluate(c.eval_max_batches, elapsed, train_loss)
+            if c.metric not in metrics:
+                self._track_best(metrics)  # raises: the metric does not exist
+            if self._better(float(metrics[c.metric]), self.best):
+                chosen = None  # the last weights are the best
+        if chosen is not None:
+            self.model.load_state_dict(chosen)
+        elif self.ema is not None:
+            self.model.load_state_dict(self.ema.module.state_dict())
+        if self.run is not None:
+            self.run.save_weights(self.model)
 
 
 def _summary(step: int, train_loss: float | None, metrics: dict, final: bool = False) -> str:

@@ -1,0 +1,123 @@
+"""Command-line options generated from config fields (and from predictors' option
+dataclasses), so that every field a user sets has a flag and every flag a field.
+
+A field's name gives its flag in kebab case (``hidden_size`` -> ``--hidden-size``),
+``flag`` in its metadata a shorter one kept beside it (``--hidden``); a bool is a
+``--x/--no-x`` pair; ``choices`` become a :class:`click.Choice`. Every option's
+default is None ("not given"), so that a TOML file and the task's defaults fill in
+the rest; ``--help`` shows the task's own default beside each flag, in groups.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Callable, Sequence
+
+import click
+
+from rnnkit.config import GROUPS, _allowed
+
+__all__ = ["GroupedCommand", "config_options", "options_of", "run_command", "RUN_OPTIONS"]
+
+#: Options of ``rnnkit train TASK`` that are not config fields: where the run goes and
+#: what starts it.
+RUN_OPTIONS = ("out", "config_file", "resume")
+_SECTION_GROUP = {"model": "model", "data": "data", "train": "training", "options": "options"}
+
+
+class GroupedOption(click.Option):
+    def __init__(self, *args, group: str = "options", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.group = group
+
+
+class GroupedCommand(click.Command):
+    """A command whose ``--help`` lists its options in groups (data, model, training, output)."""
+
+    def format_options(self, ctx, formatter) -> None:
+        groups: dict[str, list] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                groups.setdefault(getattr(param, "group", "other"), []).append(record)
+        order = [*GROUPS, *sorted(set(groups) - set(GROUPS))]
+        for name in order:
+            if name in groups:
+                with formatter.section(f"{name.capitalize()} options"):
+                    formatter.write_dl(groups[name])
+
+
+def _flags(f: dataclasses.Field) -> list[str]:
+    long = f.name.replace("_", "-")
+    short = f.metadata.get("flag")
+    names = [short] if short and short != long else []
+    return [*names, long]
+
+
+def _option(f: dataclasses.Field, annotation, default, group: str) -> click.Option:
+    m = f.metadata
+    flags = [f"--{name}" for name in _flags(f)]
+    allowed = [t for t in _allowed(annotation) if t is not type(None)]
+    kwargs: dict = {"default": None, "help": m.get("help", ""), "group": group}
+    shown = m.get("none") if default is None else default
+    if shown is not None and shown != "":
+        kwargs["show_default"] = str(shown)
+    if allowed == [bool]:
+        flags = ["/".join((flag, f"--no-{flag[2:]}")) for flag in flags]
+        if f.name == "keep_best":
+            flags.append("--keep-last")  # the old name of --no-keep-best
+        return GroupedOption([*flags, f.name], **kwargs)
+    if m.get("choices"):
+        kwargs["type"] = click.Choice([str(c) for c in m["choices"]])
+    elif allowed in ([int], [float]):
+        kwargs["type"] = allowed[0]
+    return GroupedOption([*flags, f.name], **kwargs)
+
+
+def options_of(klass: type, defaults=None) -> list[click.Option]:
+    """The options of a dataclass's fields (a config section or a predictor's options)."""
+    instance = defaults if defaults is not None else klass()
+    hints = typing.get_type_hints(klass)
+    group = _SECTION_GROUP.get(getattr(klass, "section", ""), "options")
+    return [
+        _option(f, hints[f.name], getattr(instance, f.name), f.metadata.get("group") or group)
+        for f in dataclasses.fields(klass)
+        if not f.metadata.get("derived")
+    ]
+
+
+def config_options(config) -> list[click.Option]:
+    """The flags of ``rnnkit train TASK``: every settable field of the task's config,
+    then the run options (``--out``, ``--config``, ``--resume``)."""
+    params = []
+    for name in config.SECTIONS:
+        section = getattr(config, name)
+        params += options_of(type(section), section)
+    params += [
+        GroupedOption(
+            ["--out"],
+            group="output",
+            help="Run directory to create.",
+            show_default="runs/TASK-TIMESTAMP",
+        ),
+        GroupedOption(
+            ["--config", "config_file"], group="output", help="A TOML config; flags override it."
+        ),
+        GroupedOption(
+            ["--resume"],
+            group="output",
+            help="Continue the run in this directory from its last checkpoint.",
+        ),
+    ]
+    return params
+
+
+def run_command(name: str, callback: Callable, params: Sequence[click.Parameter], args) -> None:
+    """Parse ``args`` with ``params`` (a run's declared options) and call ``callback``."""
+
+    def given(**values):  # None: not given, the predictor's default applies
+        return callback(**{k: v for k, v in values.items() if v is not None})
+
+    command = GroupedCommand(name, callback=given, params=list(params))
+    command.main(args=list(args), prog_name=f"rnnkit {name} RUN_DIR", standalone_mode=False)
