@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from rnnkit.cli import TASK_NAMES, cli
+from rnnkit.cli import cli
+from rnnkit.options import options_of
+from rnnkit.tasks import TASKS, task_names
+
+TASK_NAMES = task_names()
 
 ROOT = Path(__file__).parent.parent.parent
 KO = ROOT / "README.ko.md"
@@ -63,10 +67,20 @@ def _cli_lines() -> list[list[str]]:
 def test_every_command_shown_is_one_the_cli_accepts():
     lines = _cli_lines()
     assert len(lines) > 30
+    runs = {argv[argv.index("--out") + 1]: argv[1] for argv in lines
+            if argv[0] == "train" and "--out" in argv}  # fmt: skip
     for argv in lines:
         command = cli.commands.get(argv[0])
         assert command is not None, argv
-        known = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
+        params = command.params
+        if argv[0] == "train":
+            params = command.get_command(None, argv[1]).params
+        elif argv[0] in ("predict", "evaluate") and argv[1] in runs:
+            predictor = TASKS[runs[argv[1]]].Predictor
+            kind = predictor.PredictOptions if argv[0] == "predict" else predictor.EvaluateOptions
+            params = options_of(kind)
+        known = {opt for p in params for opt in (*p.opts, *p.secondary_opts)}
+        known |= {"--data"} if argv[0] in ("predict", "evaluate") else set()
         for token in argv[1:]:
             if token.startswith("--"):
                 assert token.split("=")[0] in known, (argv, token)
