@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.config import RunConfig
-from rnnkit.data import builtin
+from rnnkit.data import embedded as builtin
 from rnnkit.data.batching import BucketBatchSampler, LabelledBatch, collate_labelled
 from rnnkit.data.datasets import LabelledDataset
 from rnnkit.data.readers import read_label_folder, read_labelled, take

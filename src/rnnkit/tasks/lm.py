@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from rnnkit.baselines.ngram import KneserNeyLM
 from rnnkit.config import RunConfig
-from rnnkit.data import builtin
+from rnnkit.data import embedded as builtin
 from rnnkit.data.datasets import LMStream
 from rnnkit.data.readers import read_text
 from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict

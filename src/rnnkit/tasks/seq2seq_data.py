@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 
 from rnnkit.config import RunConfig
-from rnnkit.data import builtin
+from rnnkit.data import embedded as builtin
 from rnnkit.data.readers import ReadResult, read_pairs, take
 from rnnkit.errors import ConfigError, DataError
 

@@ -29,7 +29,7 @@ from rnnkit.config import RunConfig
 from rnnkit.data.batching import BucketBatchSampler, TaggedBatch, collate_tagged
 from rnnkit.data.conll import TaggedSentence
 from rnnkit.data.datasets import TaggedDataset
-from rnnkit.data.synthetic_ner import TOKEN_PATTERN
+from rnnkit.data.embedded.synthetic_ner import TOKEN_PATTERN
 from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
 from rnnkit.errors import CheckpointError, ConfigError, DataError

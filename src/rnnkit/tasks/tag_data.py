@@ -13,7 +13,7 @@ from pathlib import Path
 from torch import Tensor
 
 from rnnkit.config import RunConfig
-from rnnkit.data import builtin
+from rnnkit.data import embedded as builtin
 from rnnkit.data.conll import TaggedSentence, check_tag_scheme, read_conll, read_conllu
 from rnnkit.data.datasets import TaggedDataset
 from rnnkit.data.readers import ReadResult
