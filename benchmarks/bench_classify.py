@@ -28,7 +28,7 @@ import torch
 import rnnkit
 from rnnkit.baselines.classify import TfidfLogisticRegression
 from rnnkit.config import RunConfig
-from rnnkit.data import builtin
+from rnnkit.data import embedded
 from rnnkit.tasks.classify import read_splits
 
 KEYS = ("accuracy", "macro_f1")
@@ -89,10 +89,10 @@ def main() -> None:
     results = []
     budget = {"time_budget": args.time_budget}
     with tempfile.TemporaryDirectory() as tmp:
-        train = builtin.load("names", "train")
+        train = embedded.load("names", "train")
         results.append(
             _compare(
-                "names", train, builtin.load("names", "test"), budget, Path(tmp) / "names", seeds
+                "names", train, embedded.load("names", "test"), budget, Path(tmp) / "names", seeds
             )
         )
         for i, path in enumerate(args.paths):

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from rnnkit.data import builtin
+from rnnkit.data import embedded
 from rnnkit.data.batching import BucketBatchSampler, padding_fraction
 from rnnkit.data.tokenizers import make_tokenizer
 from rnnkit.data.vocab import build_vocab
@@ -60,7 +60,7 @@ def padding(examples: int, batch_size: int, seed: int) -> dict:
 
 
 def throughput(mb: float) -> dict:
-    text = builtin.load("shakespeare")
+    text = embedded.load("shakespeare")
     sample = text[: int(mb * 1_000_000)]
     megabytes = len(sample.encode("utf-8")) / 1e6
     out: dict = {"text": "shakespeare", "megabytes": round(megabytes, 3)}

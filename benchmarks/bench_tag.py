@@ -30,7 +30,7 @@ import torch
 import rnnkit
 from rnnkit.baselines.tagging import FeatureCRF, MostFrequentTag
 from rnnkit.config import RunConfig
-from rnnkit.data import builtin
+from rnnkit.data import embedded
 from rnnkit.span_metrics import SPAN_SCHEMES, tagging_report
 from rnnkit.tasks.tag import detect_scheme, read_tagged
 
@@ -125,7 +125,7 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         if not args.no_embedded:
-            splits = (builtin.load("ner", s) for s in ("train", "valid", "test"))
+            splits = (embedded.load("ner", s) for s in ("train", "valid", "test"))
             results.append(_compare("ner (synthetic)", *splits, options, Path(tmp) / "ner"))
         for i, path in enumerate(args.paths):
             config = RunConfig(task="tag")

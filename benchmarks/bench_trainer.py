@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.config import TrainConfig
-from rnnkit.data import builtin
+from rnnkit.data import embedded
 from rnnkit.data.datasets import LMStream
 from rnnkit.models import RNNLanguageModel
 from rnnkit.training import StepOutput, Trainer
@@ -84,7 +84,7 @@ def main() -> None:
     p.add_argument("--bptt", type=int, default=128)
     args = p.parse_args()
 
-    text = builtin.load("shakespeare", "train")[:2_000_000]
+    text = embedded.load("shakespeare", "train")[:2_000_000]
     chars = sorted(set(text))
     stoi = {c: i for i, c in enumerate(chars)}
     ids = torch.tensor([stoi[c] for c in text], dtype=torch.long)

@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 import rnnkit.nn
-from rnnkit.data import builtin
-from rnnkit.data.toys import next_char_pair
+from rnnkit.data import embedded
+from rnnkit.data.embedded.toys import next_char_pair
 
 
 class CharRNN(nn.Module):
@@ -36,7 +36,7 @@ class CharRNN(nn.Module):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sample", default=builtin.load("charseq"), help="the text to learn")
+    parser.add_argument("--sample", default=embedded.load("charseq"), help="the text to learn")
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--hidden", type=int, default=16)

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 import rnnkit.nn
-from rnnkit.data import builtin
+from rnnkit.data import embedded
 
 
 class CharRNN(nn.Module):
@@ -68,7 +68,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    text = builtin.load("hihello")  # "hihello"
+    text = embedded.load("hihello")  # "hihello"
     char_set = list(dict.fromkeys(text))  # ['h', 'i', 'e', 'l', 'o'], in order of appearance
     index = {c: i for i, c in enumerate(char_set)}
     V = len(char_set)
@@ -87,9 +87,9 @@ def main(argv=None):
 
     torch.manual_seed(args.seed)
     model = CharRNN(V, args.hidden, embedding_dim=args.embedding_dim)
-    embedded = train(model, x, y, char_set, args.epochs, args.lr, args.log_every,
-                     "embedding")  # fmt: skip
-    return {"one_hot": one_hot, "embedding": embedded}
+    with_embedding = train(model, x, y, char_set, args.epochs, args.lr, args.log_every,
+                           "embedding")  # fmt: skip
+    return {"one_hot": one_hot, "embedding": with_embedding}
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 import rnnkit
-from rnnkit.data import builtin
+from rnnkit.data import embedded
 
 
 def main(argv=None):
@@ -43,7 +43,7 @@ def main(argv=None):
     out = Path(args.out or tempfile.mkdtemp(prefix="lm-road-"))
     out.mkdir(parents=True, exist_ok=True)
     data = out / "shakespeare.txt"
-    data.write_text(builtin.load("shakespeare", "train")[: args.chars], encoding="utf-8")
+    data.write_text(embedded.load("shakespeare", "train")[: args.chars], encoding="utf-8")
     common = {"data": str(data), "progress": False, "seed": 0}
     network = {
         "time_budget": args.time_budget,

@@ -23,8 +23,8 @@ import torch
 from torch import nn
 
 import rnnkit.nn
-from rnnkit.data import builtin
-from rnnkit.data.toys import sliding_windows
+from rnnkit.data import embedded
+from rnnkit.data.embedded.toys import sliding_windows
 
 
 class Net(nn.Module):
@@ -60,7 +60,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    sentence = builtin.load("long_sentence")
+    sentence = embedded.load("long_sentence")
     char_set = sorted(set(sentence))
     char_dic = {c: i for i, c in enumerate(char_set)}
     windows = sliding_windows(sentence, args.seq_length)

@@ -29,7 +29,7 @@ from rnnkit.data import (
     BucketBatchSampler,
     LabelledDataset,
     build_vocab,
-    builtin,
+    embedded,
     make_tokenizer,
     pack,
 )
@@ -119,7 +119,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    train_rows, valid_rows = builtin.load("names", "train"), builtin.load("names", "valid")
+    train_rows, valid_rows = embedded.load("names", "train"), embedded.load("names", "valid")
     label, count = Counter(label for _, label in valid_rows).most_common(1)[0]
     majority = count / len(valid_rows)
     print(f"majority baseline (always {label!r}): valid accuracy {majority:.3f}")

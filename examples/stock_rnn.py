@@ -29,7 +29,7 @@ from torch import nn
 
 import rnnkit
 import rnnkit.nn
-from rnnkit.data import builtin
+from rnnkit.data import embedded
 
 FEATURES = ["Open", "High", "Low", "Close"]
 
@@ -91,7 +91,7 @@ def scratch_difference(model: StockRNN, x: torch.Tensor, rnn: rnnkit.nn.RNN | No
 
 
 def by_hand(args) -> dict:
-    table = builtin.load("msft")
+    table = embedded.load("msft")
     values = np.stack([table.column(c) for c in FEATURES], axis=1)  # (T, F)
     T, L = len(values), args.lookback
     n_test = n_valid = round(0.15 * T)  # the same time split as rnnkit's: 70 / 15 / 15

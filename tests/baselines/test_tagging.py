@@ -6,7 +6,7 @@ import pytest
 
 from rnnkit.baselines import tagging
 from rnnkit.baselines.tagging import FeatureCRF, MostFrequentTag, word_features, word_shape
-from rnnkit.data.synthetic_ner import load_ner
+from rnnkit.data.embedded.synthetic_ner import load_ner
 from rnnkit.errors import ConfigError
 
 X = [["Kim", "met", "Lee", "in", "Seoul"], ["Lee", "left", "Seoul"], ["Park", "met", "Kim"]]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnkit.data import builtin
+from rnnkit.data import embedded
 
 EXAMPLES = Path(__file__).parent.parent.parent / "examples"
 
@@ -60,12 +60,12 @@ def test_hihello_prints_ihello_within_100_epochs(capsys):
 
 
 def test_charseq_reproduces_its_sentence_one_character_ahead():
-    assert run_example("charseq", ["--epochs", "50"]) == builtin.load("charseq")[1:]
+    assert run_example("charseq", ["--epochs", "50"]) == embedded.load("charseq")[1:]
     assert run_example("charseq", ["--epochs", "60", "--sample", "hello world"]) == "ello world"
 
 
 def test_long_sentence_windows_reproduce_the_sentence(capsys):
-    sentence = builtin.load("long_sentence")
+    sentence = embedded.load("long_sentence")
     predicted = run_example("long_sentence", ["--epochs", "100", "--log-every", "100"])
     # the first character is read with no context (see the example); the rest is learnt
     assert len(predicted) == len(sentence) - 1

@@ -19,8 +19,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnnkit.config import DataConfig, RecurrentConfig, RunConfig, TrainConfig, option, override
-from rnnkit.config import with_defaults
+from rnnkit.config import (
+    DataConfig,
+    RecurrentConfig,
+    RunConfig,
+    TrainConfig,
+    option,
+    override,
+    with_defaults,
+)
 from rnnkit.data.readers import read_text
 from rnnkit.errors import DataError
 from rnnkit.tasks import Predictor, Splits, Task, register

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 import rnnkit
-from rnnkit.data.names import load_names
+from rnnkit.data.embedded.names import load_names
 from rnnkit.errors import DataError
 from rnnkit.tasks import get_task
 from rnnkit.training.distributed import DistInfo

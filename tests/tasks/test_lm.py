@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import rnnkit
-import rnnkit.data.builtin
+import rnnkit.data.embedded
 from rnnkit.errors import CheckpointError
 
 TINY = dict(
@@ -178,7 +178,7 @@ def test_other_tokenizers_train_and_round_trip_through_the_run(tokenizer, tmp_pa
     options = {**TINY, "batch_size": 2}
     if tokenizer == "sentencepiece":  # the fixture is small: learn the pieces from more text
         big = tmp_path / "big.txt"
-        big.write_text(rnnkit.data.builtin.load("shakespeare")[:60_000], encoding="utf-8")
+        big.write_text(rnnkit.data.embedded.load("shakespeare")[:60_000], encoding="utf-8")
         data = big
     lm = rnnkit.train(
         "lm", data=str(data), out=tmp_path / "run", tokenizer=tokenizer, max_steps=5, **options

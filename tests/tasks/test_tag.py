@@ -12,7 +12,7 @@ import torch
 import rnnkit
 from rnnkit.cli import main
 from rnnkit.data.conll import read_conll
-from rnnkit.data.synthetic_ner import load_ner
+from rnnkit.data.embedded.synthetic_ner import load_ner
 from rnnkit.errors import ConfigError, DataError
 
 TINY = dict(

@@ -341,6 +341,6 @@ def collate_pairs(items: Sequence[tuple[Tensor, Tensor]], pad_id: int = 0) -> Pa
 
 
 def collate_windows(items: Sequence[tuple[Tensor, Tensor]]) -> WindowBatch:
-    """Items of :class:`~rnnkit.data.windows.WindowDataset` -> :class:`WindowBatch`."""
+    """Items of :class:`~rnnkit.data.timeseries.windows.WindowDataset` -> :class:`WindowBatch`."""
     x, y = zip(*items)
     return WindowBatch(torch.stack(x), torch.stack(y))  # (N, lookback, F), (N, T_out, F_out)

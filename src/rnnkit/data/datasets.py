@@ -8,8 +8,10 @@ dataset                  item                                              colla
 :class:`LabelledDataset` ``(ids (L,), label)``                             ``collate_labelled``
 :class:`TaggedDataset`   ``(word ids (L,), tag ids (L,), [char ids])``     ``collate_tagged``
 :class:`PairDataset`     ``(src ids (S,), tgt ids (T,))``                  ``collate_pairs``
-:class:`WindowDataset`   ``(x (lookback, F), y (T_out, F_out))``           ``collate_windows``
 =======================  ================================================  ==========================
+
+Numeric windows for forecasting, ``(x (lookback, F), y (T_out, F_out))`` with
+``collate_windows``, are :class:`~rnnkit.data.timeseries.windows.WindowDataset`.
 
 The language-model stream follows pytorch/examples' word_language_model: the
 text is cut into N contiguous rows, and truncated BPTT walks along them so the
@@ -30,7 +32,6 @@ from torch.utils.data import Dataset
 
 from rnnkit.data.tokenizers import Tokenizer
 from rnnkit.data.vocab import Vocab, build_vocab
-from rnnkit.data.windows import WindowDataset, WindowSplits, split_windows
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = [
@@ -40,9 +41,6 @@ __all__ = [
     "LabelledDataset",
     "TaggedDataset",
     "PairDataset",
-    "WindowDataset",
-    "WindowSplits",
-    "split_windows",
 ]
 
 

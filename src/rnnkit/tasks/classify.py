@@ -33,7 +33,7 @@ from rnnkit.config import (
     override,
     with_defaults,
 )
-from rnnkit.data import builtin
+from rnnkit.data import embedded
 from rnnkit.data.batching import BucketBatchSampler, LabelledBatch, collate_labelled
 from rnnkit.data.datasets import LabelledDataset
 from rnnkit.data.readers import read_label_folder, read_labelled, take
@@ -226,13 +226,13 @@ def read_splits(config: RunConfig) -> Splits:
     """The ``(text, label)`` examples to train and validate on: the embedded names, or files."""
     d = config.data
     if d.data is None:
-        train, train_source = builtin.load("names", "train"), "names (train split)"
+        train, train_source = embedded.load("names", "train"), "names (train split)"
     else:
         train, train_source = read_examples(d.data, config), d.data
     if d.valid is not None:
         return Splits(train, read_examples(d.valid, config), train_source, d.valid)
     if d.data is None:
-        return Splits(train, builtin.load("names", "valid"), train_source, "names (valid split)")
+        return Splits(train, embedded.load("names", "valid"), train_source, "names (valid split)")
     train_idx, valid_idx = _held_out(train)
     if not valid_idx:
         raise DataError(d.data, None, "at least 2 examples of a label to hold out", "fewer")

@@ -40,8 +40,7 @@ from rnnkit.config import (
     with_defaults,
 )
 from rnnkit.data.readers import NumericTable, read_numeric_csv
-from rnnkit.data.scaling import Scaler, scaler_from_dict
-from rnnkit.data.timeseries import next_dates
+from rnnkit.data.timeseries import Scaler, next_dates, scaler_from_dict
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import forecast_report
 from rnnkit.models.forecaster import Forecaster

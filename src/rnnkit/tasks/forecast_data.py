@@ -19,11 +19,12 @@ from torch import Tensor
 from rnnkit.baselines.forecasting import RidgeWindow
 from rnnkit.config import RunConfig
 from rnnkit.data._lines import Issues, delimiter_for, iter_rows
+from rnnkit.data.embedded.series import SERIES, load_series
 from rnnkit.data.readers import NumericTable, read_numeric_csv
-from rnnkit.data.scaling import Scaler, make_scaler
-from rnnkit.data.series import SERIES, load_series
 from rnnkit.data.timeseries import (
+    Scaler,
     infer_season,
+    make_scaler,
     split_origins,
     to_levels,
     transform_levels,

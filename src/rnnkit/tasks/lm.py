@@ -22,7 +22,7 @@ from rnnkit.config import (
     option,
     with_defaults,
 )
-from rnnkit.data import builtin
+from rnnkit.data import embedded
 from rnnkit.data.datasets import LMStream
 from rnnkit.data.readers import read_text
 from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict
@@ -116,11 +116,11 @@ def read_splits(config: RunConfig) -> Splits:
     if d.data is None:
         if d.valid is not None:
             return Splits(
-                [builtin.load("shakespeare")], [read_text(d.valid)], "shakespeare", d.valid
+                [embedded.load("shakespeare")], [read_text(d.valid)], "shakespeare", d.valid
             )
         return Splits(
-            [builtin.load("shakespeare", "train")],
-            [builtin.load("shakespeare", "valid")],
+            [embedded.load("shakespeare", "train")],
+            [embedded.load("shakespeare", "valid")],
             "shakespeare (train split)",
             "shakespeare (valid split)",
         )

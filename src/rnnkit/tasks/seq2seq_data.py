@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 
 from rnnkit.config import RunConfig
-from rnnkit.data import builtin
+from rnnkit.data import embedded
 from rnnkit.data.readers import ReadResult, read_pairs, take
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.base import Splits
@@ -57,7 +57,7 @@ def restoration_pairs(split: str) -> list[tuple[str, str]]:
     """
     if split not in ("train", "valid", "test"):
         raise ConfigError(f"split must be 'train', 'valid' or 'test', got {split!r}")
-    text = builtin.load("shakespeare", "train" if split == "train" else "valid")
+    text = embedded.load("shakespeare", "train" if split == "train" else "valid")
     lines = []
     for block in text.split("\n\n"):
         for line in block.split("\n")[1:]:  # the first line names the speaker

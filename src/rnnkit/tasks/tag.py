@@ -1,7 +1,7 @@
 """Sequence tagging (many-to-many): part-of-speech tags, named entities, chunks.
 
 Data: the embedded synthetic ``ner`` corpus (default; see
-:mod:`rnnkit.data.synthetic_ner`), or CoNLL / CoNLL-U files (``format``, by the
+:mod:`rnnkit.data.embedded.synthetic_ner`), or CoNLL / CoNLL-U files (``format``, by the
 file extension when None; ``tag_column``: a CoNLL column number, or ``upos`` /
 ``xpos`` for CoNLL-U). Without ``valid``, every tenth sentence of ``data`` is
 held out (fixed, whatever the seed).
@@ -40,7 +40,7 @@ from rnnkit.config import (
 from rnnkit.data.batching import BucketBatchSampler, TaggedBatch, collate_tagged
 from rnnkit.data.conll import TaggedSentence
 from rnnkit.data.datasets import TaggedDataset
-from rnnkit.data.synthetic_ner import TOKEN_PATTERN
+from rnnkit.data.embedded.synthetic_ner import TOKEN_PATTERN
 from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
 from rnnkit.errors import ConfigError, DataError

@@ -13,7 +13,7 @@ from pathlib import Path
 from torch import Tensor
 
 from rnnkit.config import RunConfig
-from rnnkit.data import builtin
+from rnnkit.data import embedded
 from rnnkit.data.conll import TaggedSentence, check_tag_scheme, read_conll, read_conllu
 from rnnkit.data.datasets import TaggedDataset
 from rnnkit.data.readers import ReadResult
@@ -117,13 +117,13 @@ def read_splits(config: RunConfig) -> Splits:
     """The sentences to train and validate on: the embedded ``ner``, or files."""
     d = config.data
     if d.data is None:
-        train, train_source = builtin.load("ner", "train"), "ner (train split)"
+        train, train_source = embedded.load("ner", "train"), "ner (train split)"
     else:
         train, train_source = read_tagged(d.data, config), d.data
     if d.valid is not None:
         return Splits(train, read_tagged(d.valid, config), train_source, d.valid)
     if d.data is None:
-        return Splits(train, builtin.load("ner", "valid"), train_source, "ner (valid split)")
+        return Splits(train, embedded.load("ner", "valid"), train_source, "ner (valid split)")
     train, valid = _held_out(train)
     if not valid or not train:
         raise DataError(d.data, None, f"at least {VALID_EVERY} sentences to hold out 10%", "fewer")

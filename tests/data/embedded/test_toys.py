@@ -1,23 +1,23 @@
 import pytest
 
-from rnnkit.data import builtin
-from rnnkit.data.toys import TOYS, load_toy, next_char_pair, sliding_windows
+from rnnkit.data import embedded
+from rnnkit.data.embedded.toys import TOYS, load_toy, next_char_pair, sliding_windows
 from rnnkit.errors import ConfigError
 
 
 def test_lecture_toys_are_embedded_by_name():
-    assert builtin.load("hihello") == "hihello"
-    assert builtin.load("charseq") == "if you want you"
-    sentence = builtin.load("long_sentence")
+    assert embedded.load("hihello") == "hihello"
+    assert embedded.load("charseq") == "if you want you"
+    sentence = embedded.load("long_sentence")
     assert sentence.startswith("if you want to build a ship, don't drum up people")
     assert sentence.endswith("the endless immensity of the sea.")
     assert len(sentence) == 180
-    assert set(TOYS) <= set(builtin.NAMES)
+    assert set(TOYS) <= set(embedded.NAMES)
 
 
 def test_toys_have_no_split_and_unknown_names_are_refused():
     with pytest.raises(ConfigError, match="no splits"):
-        builtin.load("hihello", "train")
+        embedded.load("hihello", "train")
     with pytest.raises(ConfigError, match="unknown lecture toy 'hello'"):
         load_toy("hello")
 

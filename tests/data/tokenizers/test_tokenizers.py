@@ -5,13 +5,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnkit.data.subword import SentencePieceTokenizer
 from rnnkit.data.tokenizers import (
     TOKENIZER_NAMES,
     ByteTokenizer,
     CharTokenizer,
     CodePointTokenizer,
     RegexTokenizer,
+    SentencePieceTokenizer,
     WordTokenizer,
     make_tokenizer,
     tokenizer_from_dict,
@@ -19,7 +19,7 @@ from rnnkit.data.tokenizers import (
 from rnnkit.data.vocab import build_vocab
 from rnnkit.errors import CheckpointError, ConfigError
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 FEW = settings(max_examples=40, deadline=None)
 TEXT = st.text(max_size=60)
 

@@ -1,10 +1,10 @@
 """Scalers for numeric features, fit on the training split only.
 
 Fitting on the whole series lets the test period's mean and range leak into
-training; :func:`~rnnkit.data.datasets.split_windows` therefore fits on the
-training rows and applies the same numbers to validation and test. Scalers
-follow scikit-learn's habits (fitted attributes end in ``_``, ``fit`` returns
-self) and save as JSON (``scaler.json``), never as a pickle.
+training; :func:`~rnnkit.data.timeseries.windows.split_windows` and the forecast
+task therefore fit on the training rows and apply the same numbers to validation
+and test. Scalers follow scikit-learn's habits (fitted attributes end in ``_``,
+``fit`` returns self) and save as JSON (``scaler.json``), never as a pickle.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from rnnkit.data import builtin
+from rnnkit.data import embedded
 from rnnkit.data.conll import check_tag_scheme
-from rnnkit.data.synthetic_ner import (
+from rnnkit.data.embedded.synthetic_ner import (
     SPLIT_SIZES,
     TYPES,
     generate_ner,
@@ -37,7 +37,7 @@ def _digest(sentences) -> str:
 def test_the_corpus_does_not_depend_on_the_hash_seed():
     # a Faker list built from a set once made the sentences change with PYTHONHASHSEED
     code = (
-        "from rnnkit.data.synthetic_ner import generate_ner; import hashlib; "
+        "from rnnkit.data.embedded.synthetic_ner import generate_ner; import hashlib; "
         "print(hashlib.sha256(repr([(s.tokens, s.tags) for s in generate_ner(300, 7)])"
         ".encode()).hexdigest())"
     )
@@ -52,10 +52,10 @@ def test_the_corpus_does_not_depend_on_the_hash_seed():
     assert done.stdout.strip() == _digest(generate_ner(300, 7))
 
 
-def test_splits_have_their_sizes_and_come_through_builtin():
+def test_splits_have_their_sizes_and_come_through_embedded_load():
     for split, size in SPLIT_SIZES.items():
         assert len(load_ner(split)) == size
-    assert [s.tokens for s in builtin.load("ner", "test")] == [s.tokens for s in load_ner("test")]
+    assert [s.tokens for s in embedded.load("ner", "test")] == [s.tokens for s in load_ner("test")]
     assert len(load_ner(None)) == sum(SPLIT_SIZES.values())
     with pytest.raises(ConfigError, match="split"):
         load_ner("dev")
@@ -99,7 +99,7 @@ def test_mutating_a_loaded_split_does_not_change_the_next_load():
 def test_docstring_examples_run():
     import doctest
 
-    from rnnkit.data import synthetic_ner
+    from rnnkit.data.embedded import synthetic_ner
 
     result = doctest.testmod(synthetic_ner)
     assert result.attempted >= 2 and result.failed == 0

@@ -2,8 +2,14 @@
 
 import re
 
-from rnnkit.data import builtin
-from rnnkit.data.names import KOREAN_SURNAMES, SOURCES, ambiguous_names, class_counts, load_names
+from rnnkit.data import embedded
+from rnnkit.data.embedded.names import (
+    KOREAN_SURNAMES,
+    SOURCES,
+    ambiguous_names,
+    class_counts,
+    load_names,
+)
 
 
 def test_at_least_15_countries_including_the_asian_and_european_ones():
@@ -60,9 +66,9 @@ def test_load_is_deterministic_and_cached():
     assert load_names("train") is not load_names("train")  # callers get their own list
 
 
-def test_builtin_load_serves_names_beside_shakespeare():
-    assert "names" in builtin.NAMES and "shakespeare" in builtin.NAMES
-    assert builtin.load("names", "test") == load_names("test")
+def test_embedded_load_serves_names_beside_shakespeare():
+    assert "names" in embedded.NAMES and "shakespeare" in embedded.NAMES
+    assert embedded.load("names", "test") == load_names("test")
 
 
 def test_korean_table_covers_every_faker_korean_surname():

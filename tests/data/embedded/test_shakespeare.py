@@ -1,11 +1,11 @@
 import re
 
-from rnnkit.data import builtin
-from rnnkit.data.builtin import markdown_play_to_text
+from rnnkit.data import embedded
+from rnnkit.data.embedded.shakespeare import markdown_play_to_text
 
 
 def test_shakespeare_is_plain_speaker_blocks_without_markup():
-    text = builtin.load("shakespeare")
+    text = embedded.load("shakespeare")
     assert len(text) > 4_000_000
     assert text.startswith("THESEUS:\n")
     for mark in ("**", "_", "#", "[", "]", "\\"):
@@ -17,8 +17,8 @@ def test_shakespeare_is_plain_speaker_blocks_without_markup():
 
 
 def test_split_is_fixed_last_tenth_starting_at_a_speaker():
-    full = builtin.load("shakespeare")
-    train, valid = builtin.load("shakespeare", "train"), builtin.load("shakespeare", "valid")
+    full = embedded.load("shakespeare")
+    train, valid = embedded.load("shakespeare", "train"), embedded.load("shakespeare", "valid")
     assert train + valid == full
     assert 0.095 < len(valid) / len(full) <= 0.1
     assert re.match(r"[^\n]+:\n", valid)
@@ -44,4 +44,4 @@ def test_unknown_dataset_is_a_config_error():
     from rnnkit.errors import ConfigError
 
     with pytest.raises(ConfigError, match="unknown embedded dataset 'nope'"):
-        builtin.load("nope")
+        embedded.load("nope")

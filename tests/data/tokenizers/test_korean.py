@@ -5,9 +5,7 @@ import importlib.util
 
 import pytest
 
-from rnnkit.data import subword
-from rnnkit.data.subword import KoreanTokenizer
-from rnnkit.data.tokenizers import make_tokenizer, tokenizer_from_dict
+from rnnkit.data.tokenizers import KoreanTokenizer, korean, make_tokenizer, tokenizer_from_dict
 from rnnkit.errors import ConfigError, DataError
 
 
@@ -65,7 +63,7 @@ def test_kkma_without_konlpy_or_java_is_one_line_config_error(monkeypatch):
     def no_java():
         raise OSError("No JVM shared library file (libjvm.so) found.\nTry setting up JAVA_HOME")
 
-    monkeypatch.setattr(subword, "_kkma", no_java)
+    monkeypatch.setattr(korean, "_kkma", no_java)
     with pytest.raises(ConfigError) as info:
         KoreanTokenizer(backend="kkma")
     assert str(info.value) == (
