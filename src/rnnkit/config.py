@@ -490,9 +490,8 @@ def _typed(annotation, key: str, value: Any, source: str) -> Any:
             return float(value)
         if isinstance(value, expected) and not (expected is not bool and isinstance(value, bool)):
             return value
-    if any(not isinstance(t, type) for t in allowed):  # list[str] and the like
-        if isinstance(value, list | str):
-            return value
+    if any(not isinstance(t, type) for t in allowed) and isinstance(value, list | str):
+        return value  # list[str] and the like
     names = " or ".join(
         "None" if t is type(None) else getattr(t, "__name__", str(t)) for t in allowed
     )
