@@ -27,8 +27,8 @@ import torch
 
 import rnnkit
 from rnnkit.baselines.classify import TfidfLogisticRegression
-from rnnkit.config import RunConfig
 from rnnkit.data import embedded
+from rnnkit.tasks import ClassifyConfig
 from rnnkit.tasks.classify import read_splits
 
 KEYS = ("accuracy", "macro_f1")
@@ -96,9 +96,10 @@ def main() -> None:
             )
         )
         for i, path in enumerate(args.paths):
-            config = RunConfig(task="classify")
+            config = ClassifyConfig()
             config.data.data = str(Path(path).resolve())
-            train, held_out, _, _ = read_splits(config)
+            splits = read_splits(config)
+            train, held_out = splits.train, splits.valid
             options = {**budget, "data": config.data.data}
             results.append(_compare(path, train, held_out, options, Path(tmp) / f"run{i}", seeds))
     print(
@@ -109,8 +110,8 @@ def main() -> None:
                 "command": " ".join(["python", "benchmarks/bench_classify.py", *sys.argv[1:]]),
                 "threads": args.threads,
                 "seeds": seeds,
-                "defaults": RunConfig(task="classify").to_dict()["model"]
-                | {"epochs": RunConfig(task="classify").train.epochs},
+                "defaults": ClassifyConfig().to_dict()["model"]
+                | {"epochs": ClassifyConfig().train.epochs},
                 "results": results,
             }
         )

@@ -180,7 +180,8 @@ def main() -> None:
     }
     from rnnkit.tasks.lm import encode, read_splits
 
-    train_text, valid_text, _, _ = read_splits(rnn.config)
+    splits = read_splits(rnn.config)
+    (train_text,), (valid_text,) = splits.train, splits.valid
     train_ids = encode(train_text, rnn.tokenizer, rnn.vocab)
     valid_ids = encode(valid_text, rnn.tokenizer, rnn.vocab)
     kn = kneser_ney(train_ids, valid_ids, len(rnn.vocab), orders)

@@ -30,7 +30,7 @@ import torch
 
 import rnnkit
 from rnnkit.baselines.seq2seq import CopyBaseline, DictionarySegmenter
-from rnnkit.config import RunConfig
+from rnnkit.tasks import Seq2SeqConfig
 from rnnkit.tasks.seq2seq import restoration_pairs
 
 LECTURE = "thisissungkim.iloveyou."
@@ -101,7 +101,7 @@ def main() -> None:
         )
         for name, baseline in baselines.items()
     }
-    defaults = RunConfig(task="seq2seq")
+    defaults = Seq2SeqConfig()
     print(
         json.dumps(
             {

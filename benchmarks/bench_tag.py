@@ -32,6 +32,7 @@ from rnnkit.baselines.tagging import FeatureCRF, MostFrequentTag
 from rnnkit.config import RunConfig
 from rnnkit.data import embedded
 from rnnkit.span_metrics import SPAN_SCHEMES, tagging_report
+from rnnkit.tasks import TagConfig
 from rnnkit.tasks.tag import detect_scheme, read_tagged
 
 KEYS = ("accuracy", "precision", "recall", "f1")
@@ -128,7 +129,7 @@ def main() -> None:
             splits = (embedded.load("ner", s) for s in ("train", "valid", "test"))
             results.append(_compare("ner (synthetic)", *splits, options, Path(tmp) / "ner"))
         for i, path in enumerate(args.paths):
-            config = RunConfig(task="tag")
+            config = TagConfig()
             config.data.format = args.format
             config.data.tag_column = args.tag_column
             train, valid, test = _splits(path, config)

@@ -33,8 +33,8 @@ import argparse
 import tempfile
 
 import rnnkit
-from rnnkit.config import RunConfig
 from rnnkit.span_metrics import bio_spans, span_prf, token_accuracy
+from rnnkit.tasks import TagConfig
 
 TOKENS = ["Sung", "Kim", "teaches", "at", "HKUST", "in", "Hong", "Kong"]
 GOLD = ["B-PER", "I-PER", "O", "O", "B-ORG", "O", "B-LOC", "I-LOC"]
@@ -88,7 +88,7 @@ def accuracy_versus_f1() -> dict:
 def train_tagger(args) -> dict:
     print('--- part 3: a BiLSTM-CRF with rnnkit.train("tag") ---')
     out = args.out or tempfile.mkdtemp(prefix="ner-")
-    config = RunConfig(task="tag")  # the task's defaults: BiLSTM-CRF, char encoder, dropout
+    config = TagConfig()  # the task's defaults: BiLSTM-CRF, char encoder, dropout
     # they keep the best evaluated weights (early stopping); here: the last step's weights
     config.train.early_stopping, config.train.keep_best = None, False
     tagger = rnnkit.train(

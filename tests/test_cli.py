@@ -99,9 +99,9 @@ def test_info_prints_versions_device_and_threads():
         (["train", "lm", "--data", "{fixtures}/latin1.txt"], "latin1.txt:2: expected UTF-8 text"),
         (["evaluate", "{fixtures}"], "not an rnnkit run directory"),
         (["generate", "{fixtures}/nowhere"], "no such run directory"),
-        (["train", "lm", "--layers", "0"], "model.num_layers must be a positive integer"),
+        (["train", "lm", "--layers", "0"], "model.num_layers must be >= 1, got 0"),
         (["train", "lm", "--cell", "transformer"], "Invalid value for '--cell'"),
-        (["train", "nope"], "Invalid value for 'TASK'"),
+        (["train", "nope"], "No such command 'nope'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, message, fixtures, tmp_path):

@@ -88,12 +88,16 @@ def test_toml_sets_fields_and_json_round_trips(tmp_path):
 
 
 def test_unknown_key_is_rejected_with_the_closest_name():
-    with pytest.raises(ConfigError, match=r"unknown setting 'hiden_size'.*did you mean 'hidden_size'"):
+    with pytest.raises(
+        ConfigError, match=r"unknown setting 'hiden_size'.*did you mean 'hidden_size'"
+    ):
         LMConfig.from_dict({"model": {"hiden_size": 32}})
 
 
 def test_a_setting_of_another_task_is_rejected_naming_the_tasks_that_have_it(tmp_path):
-    with pytest.raises(ConfigError, match="the lm task has no setting 'horizon'; it is a setting of forecast"):
+    with pytest.raises(
+        ConfigError, match="the lm task has no setting 'horizon'; it is a setting of forecast"
+    ):
         rnnkit.train("lm", out=tmp_path / "run", horizon=3, max_steps=1, progress=False)
     assert not (tmp_path / "run").exists()
 

@@ -70,7 +70,9 @@ class SumModel(nn.Module):
         self.head = nn.Linear(config.hidden_size, 1)
 
     def forward(self, x, lengths):
-        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        packed = nn.utils.rnn.pack_padded_sequence(
+            x, lengths, batch_first=True, enforce_sorted=False
+        )
         _, h = self.rnn(packed)  # (num_layers, N, H)
         return self.head(h[-1]).squeeze(-1)  # (N,)
 
@@ -90,7 +92,8 @@ class SumProgram:
 
     def batches(self, epoch: int):
         order = torch.randperm(
-            len(self.data.train), generator=torch.Generator().manual_seed(self.config.train.seed + epoch)
+            len(self.data.train),
+            generator=torch.Generator().manual_seed(self.config.train.seed + epoch),
         ).tolist()
         n = self.config.data.batch_size
         return [[self.data.train[i] for i in order[k : k + n]] for k in range(0, len(order), n)]
@@ -170,7 +173,10 @@ class SumTask(Task):
         else:
             rng = random.Random(0)
             seqs = [
-                [round(rng.uniform(-1, 1), 2) for _ in range(rng.randint(1, config.data.max_length))]
+                [
+                    round(rng.uniform(-1, 1), 2)
+                    for _ in range(rng.randint(1, config.data.max_length))
+                ]
                 for _ in range(400)
             ]
             source = "random sequences"

@@ -51,7 +51,9 @@ class Case:
 
 
 CASES = {
-    "lm": Case("tiny.txt", {**TEXT, "bptt": 16, "batch_size": 4}, ["ALL:", "FIRST"], "\xff", ".bin"),
+    "lm": Case(
+        "tiny.txt", {**TEXT, "bptt": 16, "batch_size": 4}, ["ALL:", "FIRST"], "\xff", ".bin"
+    ),
     "classify": Case(
         "tasks/classify.tsv",
         {**TEXT, "ngram_buckets": 256, "batch_size": 16},
@@ -126,8 +128,7 @@ def runs(tmp_path_factory):
     """Per task: a run of STEPS steps with seed 0 (trained once, shared by the tests)."""
     root = tmp_path_factory.mktemp("contract")
     return {
-        task: (_train(task, root / task, max_steps=STEPS, seed=0), root / task)
-        for task in CASES
+        task: (_train(task, root / task, max_steps=STEPS, seed=0), root / task) for task in CASES
     }
 
 
@@ -252,7 +253,9 @@ def test_bad_input_gives_one_line_and_exit_2(task, tmp_path):
     bad.write_text(CASES[task].bad, encoding="utf-8", errors="surrogateescape")
     if task == "lm":
         bad.write_bytes(b"ok\n\xff\xfe\n")
-    result = _cli("train", task, "--data", bad, "--max-steps", "1", "--out", tmp_path / "r", cwd=tmp_path)
+    result = _cli(
+        "train", task, "--data", bad, "--max-steps", "1", "--out", tmp_path / "r", cwd=tmp_path
+    )
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("rnnkit: error: "), result.stderr

@@ -3,14 +3,12 @@ same forecasts, another seed differs, predict on empty, one and many inputs; met
 data's units beside the baselines on the same test windows; the CLI and its errors."""
 
 import json
-import math
 import subprocess
 import sys
 from datetime import date, timedelta
 
 import numpy as np
 import pytest
-import torch
 
 import rnnkit
 from rnnkit.cli import main
@@ -59,18 +57,6 @@ def trained(tmp_path_factory):
     return model, root / "run", data
 
 
-def test_loss_goes_down_and_metrics_are_in_the_datas_units(trained):
-    model, _, _ = trained
-    records = model.run.read_metrics()
-    # keep_best: the last steps are evaluated (a slice) before the best weights are
-    # restored, then the kept weights are scored on the whole validation split
-    assert [r["step"] for r in records] == [20, 40, 60, 60] and records[-1]["full"]
-    assert records[-1]["valid_loss"] < records[0]["valid_loss"]
-    last = records[-1]
-    assert last["valid_rmse"] == pytest.approx(math.sqrt(last["valid_mse"]))
-    assert last["valid_n"] == 36 - 3 + 1  # 15% of 240 rows, horizon 3
-
-
 def test_run_directory_holds_scaler_baselines_and_the_forecast_plot(trained):
     _, out, data = trained
     for name in (
@@ -112,33 +98,19 @@ def test_evaluate_scores_model_and_baselines_on_the_same_test_windows(trained):
     assert scores["mse"] < scores["baselines"]["persistence"]["mse"]  # the weekly wave is learnable
 
 
-def test_loaded_model_gives_the_same_forecasts_and_another_seed_differs(trained, tmp_path):
-    model, out, data = trained
-    loaded = rnnkit.load(out)
-    assert loaded.forecast(data) == model.forecast(data)
-    assert loaded.evaluate() == model.evaluate()
-    other = rnnkit.train(
-        "forecast",
-        data=str(data),
-        features="Open,High,Low,Close",
-        target="Close",
-        lookback=8,
-        horizon=3,
-        out=tmp_path / "o",
-        seed=2,
-        **{**TINY, "max_steps": 2},
-    )
-    first = model.model.state_dict()
-    assert any(not torch.equal(v, first[k]) for k, v in other.model.state_dict().items())
-
-
-def test_predict_on_empty_one_and_many_inputs_with_the_next_dates(trained, tmp_path):
+def test_predict_takes_rows_with_dates_and_gives_the_next_dates_and_the_baselines(
+    trained, tmp_path
+):
     model, _, data = trained
-    assert model.predict([]) == []
     recent = tmp_path / "recent.csv"
     header, *rows = data.read_text(encoding="utf-8").splitlines(True)
     recent.write_text(header + "".join(rows[-10:]), encoding="utf-8")
-    (one,) = model.predict([recent])
+    (rows_in,) = model.read_inputs(recent)  # a file becomes rows (and dates)
+    assert len(rows_in["rows"]) == 10 and len(rows_in["dates"]) == 10
+    (one,) = model.predict([rows_in])
+    assert set(one["baselines"]) == {"persistence", "seasonal_naive", "ridge"}
+    last_close = rows_in["rows"][-1][3]
+    assert one["baselines"]["persistence"] == [last_close] * 3
     assert one["last_date"] == "2024-08-27" and one["dates"] == [
         "2024-08-28",
         "2024-08-29",
@@ -149,10 +121,12 @@ def test_predict_on_empty_one_and_many_inputs_with_the_next_dates(trained, tmp_p
     as_array = model.forecast(table.values)
     np.testing.assert_allclose(as_array["values"], one["values"])
     assert as_array["dates"] is None
-    many = model.predict([recent, table, table.values])
+    many = model.predict([rows_in, table, table.values])
     np.testing.assert_allclose([m["values"] for m in many], [one["values"]] * 3)
     with pytest.raises(ConfigError, match="list"):
-        model.predict(str(recent))
+        model.predict(rows_in)
+    with pytest.raises(ConfigError, match="not a path"):
+        model.predict([str(recent)])
     with pytest.raises(DataError, match="at least 8 rows"):
         model.forecast(table.values[:5])
 

@@ -7,13 +7,11 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
 import rnnkit
 from rnnkit.cli import main
-from rnnkit.config import RunConfig
-from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.seq2seq import read_splits, restoration_pairs, restoration_source
+from rnnkit.errors import ConfigError
+from rnnkit.tasks.seq2seq import Seq2SeqConfig, read_splits, restoration_pairs, restoration_source
 
 TINY = dict(
     hidden_size=32,
@@ -43,15 +41,6 @@ def trained(tmp_path_factory):
     return s2s, root / "run", data
 
 
-def test_loss_goes_down_and_metrics_are_logged(trained):
-    s2s, _, _ = trained
-    records = s2s.run.read_metrics()
-    assert [r["step"] for r in records] == [20, 40, 60]
-    assert records[-1]["full"] is True and records[-1]["valid_n"] == 24  # 10% held out
-    assert records[-1]["valid_loss"] < records[0]["valid_loss"] - 0.3
-    assert {"valid_char_accuracy", "valid_exact_match"} <= set(records[-1])
-
-
 def test_run_directory_holds_the_contract_files_and_attention_maps(trained):
     s2s, out, _ = trained
     for name in (
@@ -62,7 +51,7 @@ def test_run_directory_holds_the_contract_files_and_attention_maps(trained):
         "target_tokenizer.json",
         "target_vocab.json",
         "metrics.jsonl",
-        "trainer_state.pt",
+        "checkpoint/trainer_state.pt",
         "plots/attention-1.png",
         "plots/attention-3.png",
     ):
@@ -72,38 +61,6 @@ def test_run_directory_holds_the_contract_files_and_attention_maps(trained):
     assert config["task"] == "seq2seq" and config["model"]["attention"] == "general"
     assert config["model"]["target_vocab_size"] == len(s2s.tgt_vocab)
     assert config["model"]["max_target_length"] > 24  # from the training targets
-
-
-def test_loaded_model_gives_the_same_outputs(trained):
-    s2s, out, _ = trained
-    loaded = rnnkit.load(out)
-    texts = ["thatyouareso.", "whatareyou?", "o"]
-    assert loaded.predict(texts) == s2s.predict(texts)
-    assert loaded.predict(texts, beam=3) == s2s.predict(texts, beam=3)
-
-
-def test_another_seed_gives_other_weights(trained, tmp_path):
-    s2s, _, data = trained
-    other = rnnkit.train("seq2seq", data=str(data), out=tmp_path / "o", max_steps=2, seed=2, **TINY)
-    first = s2s.model.state_dict()
-    assert any(not torch.equal(v, first[k]) for k, v in other.model.state_dict().items())
-
-
-def test_predict_on_empty_one_and_many_inputs(trained):
-    s2s, _, _ = trained
-    assert s2s.predict([]) == []
-    (one,) = s2s.predict(["andyet"])
-    assert one["input"] == "andyet" and isinstance(one["output"], str)
-    many = s2s.predict(["andyet", "whatareyou?", "o", "thatyouareso."] * 2, beam=2)
-    assert [r["input"] for r in many] == ["andyet", "whatareyou?", "o", "thatyouareso."] * 2
-    assert many[:4] == many[4:]
-    assert many[0] == s2s.predict(["andyet"], beam=2)[0]  # batching changes nothing
-    with pytest.raises(DataError, match="input 1"):
-        s2s.predict(["abc", ""])
-    with pytest.raises(ConfigError, match="list"):
-        s2s.predict("abc")
-    with pytest.raises(ConfigError, match="beam"):
-        s2s.predict(["abc"], beam=0)
 
 
 def test_evaluate_reports_the_documented_keys_and_scores_its_pairs(trained):
@@ -146,9 +103,8 @@ def test_embedded_restoration_pairs_are_fixed_and_split_three_ways():
     assert all(s == restoration_source(t) and len(t) <= 80 for s, t in valid[:500])
     assert not {"MACBETH:", "BANQUO:", "First Witch:"} & {t for _, t in valid}  # no speakers
     assert restoration_source("That you are so.") == "thatyouareso."
-    config = RunConfig(task="seq2seq")
-    tr, va, _, _ = read_splits(config)  # the default: the embedded task
-    assert tr[:3] == train[:3] and va == valid
+    splits = read_splits(Seq2SeqConfig())  # the default: the embedded task
+    assert splits.train[:3] == train[:3] and splits.valid == valid
     with pytest.raises(ConfigError, match="split"):
         restoration_pairs("dev")
 

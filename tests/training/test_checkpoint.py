@@ -1,5 +1,7 @@
+import json
 import os
 import pickle
+import shutil
 
 import pytest
 import safetensors.torch
@@ -39,9 +41,56 @@ def test_trainer_state_with_a_pickle_payload_is_refused_and_runs_nothing(tmp_pat
 def test_trainer_state_round_trips_tensors_and_numbers(tmp_path):
     run = RunDirectory.create(tmp_path / "run")
     state = {"step": 3, "rng": torch.get_rng_state(), "py": [3, [1, 2], None]}
-    run.save_trainer_state(state)
+    run.save_checkpoint(3, torch.nn.Linear(2, 2).state_dict(), state)
     loaded = run.load_trainer_state()
     assert loaded["step"] == 3 and torch.equal(loaded["rng"], state["rng"])
+
+
+def _checkpoint(run, step, model):
+    run.save_checkpoint(step, model.state_dict(), {"step": step})
+
+
+def test_a_checkpoint_is_one_unit_with_a_manifest_and_replaces_the_last(tmp_path):
+    run = RunDirectory.create(tmp_path / "run")
+    model = torch.nn.Linear(3, 2)
+    _checkpoint(run, 1, model)
+    _checkpoint(run, 2, model)
+    names = sorted(p.name for p in run.path.iterdir())
+    assert names == ["checkpoint"]  # no old or temporary folder left
+    manifest = json.loads(run.file("checkpoint/manifest.json").read_text())
+    assert manifest["step"] == 2 and set(manifest["files"]) == {
+        "model.safetensors",
+        "trainer_state.pt",
+    }
+
+
+def test_a_torn_checkpoint_is_refused_and_the_previous_one_taken(tmp_path):
+    run = RunDirectory.create(tmp_path / "run")
+    model = torch.nn.Linear(3, 2)
+    _checkpoint(run, 1, model)
+    # a kill between the two renames: the old one moved aside, the new one not yet current
+    shutil.copytree(run.file("checkpoint"), run.file(".checkpoint.old"))
+    (run.file("checkpoint") / "model.safetensors").write_bytes(b"torn")
+    assert run.load_trainer_state(run.checkpoint())["step"] == 1
+    assert run.checkpoint().name == ".checkpoint.old"
+    shutil.rmtree(run.file(".checkpoint.old"))
+    with pytest.raises(CheckpointError, match="model.safetensors does not match its SHA-256"):
+        run.checkpoint()
+
+
+def test_a_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch):
+    run = RunDirectory.create(tmp_path / "run")
+    model = torch.nn.Linear(3, 2)
+    _checkpoint(run, 1, model)
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full)
+    with pytest.raises(CheckpointError, match="cannot write the checkpoint of step 2 .*previous"):
+        _checkpoint(run, 2, model)
+    assert run.load_trainer_state()["step"] == 1
+    assert sorted(p.name for p in run.path.iterdir()) == ["checkpoint"]
 
 
 def _flatten_like_cudnn(module: torch.nn.Module) -> None:

@@ -52,4 +52,5 @@ def test_two_process_ddp_ends_with_identical_parameters_and_one_run(tmp_path):
         assert torch.equal(rank0[k], rank1[k]), k
         assert torch.equal(rank0[k], saved[k]), k
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in records] == [3, 6]  # written once (rank 0), not once per rank
+    # written once (rank 0), not once per rank: the slices at steps 3 and 6, then the full one
+    assert [(r["step"], r["full"]) for r in records] == [(3, False), (6, False), (6, True)]

@@ -68,7 +68,7 @@ def _wait_for_step(run: RunDirectory, at_least: int, proc: subprocess.Popen) -> 
     deadline = time.time() + 90
     while time.time() < deadline:
         assert proc.poll() is None, proc.stderr.read()
-        if run.has_trainer_state():
+        if run.has_checkpoint():
             step = run.load_trainer_state()["step"]
             if step >= at_least:
                 return step

@@ -128,7 +128,7 @@ def test_training_time_and_so_the_budget_leave_evaluations_out():
     start = time.perf_counter()
     trainer.fit()
     wall = time.perf_counter() - start
-    assert program.evaluations == 3  # after steps 2 and 4, and the final one
+    assert program.evaluations == 4  # after steps 2, 4 and 6, and the final full one
     assert wall > 0.9
     # from step 2 to the end: four tiny steps, not also the two 0.3 s evaluations
     assert records[-1]["elapsed"] - records[0]["elapsed"] < 0.3
@@ -345,7 +345,7 @@ def test_ema_evaluates_and_keeps_the_moving_average_of_the_weights(tmp_path):
     torch.testing.assert_close(model.weight, average)  # the run ends with the average
     assert not torch.allclose(average, raw.weight)  # which is not the last weights
     torch.testing.assert_close(evaluated[-1], average)  # and the average is what is evaluated
-    assert len(evaluated) == 2  # step 3 and the final one
+    assert len(evaluated) == 3  # steps 3 and 6, and the final full one
     saved = nn.Linear(3, 1)
     run.load_weights(saved)
     torch.testing.assert_close(saved.weight, average)

@@ -68,7 +68,7 @@ __all__ = [
 
 TASKS: dict[str, type[Task]] = {}
 ENTRY_POINT_GROUP = "rnnkit.tasks"
-_BUILTIN = ("lm", "classify", "tag", "forecast", "seq2seq")
+BUILTIN_TASKS = ("lm", "classify", "tag", "forecast", "seq2seq")
 
 
 def register(cls: type[Task]) -> type[Task]:
@@ -97,7 +97,7 @@ def task_names() -> list[str]:
                 continue
             if ep.name not in TASKS:
                 register(cls)
-    return [*[n for n in _BUILTIN if n in TASKS], *sorted(set(TASKS) - set(_BUILTIN))]
+    return [*[n for n in BUILTIN_TASKS if n in TASKS], *sorted(set(TASKS) - set(BUILTIN_TASKS))]
 
 
 def get_task(name: str) -> Task:

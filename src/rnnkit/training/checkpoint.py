@@ -272,6 +272,13 @@ class RunDirectory:
             shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
         return [p.name for p in stale]
 
+    def has_checkpoint(self) -> bool:
+        try:
+            self.checkpoint()
+        except CheckpointError:
+            return False
+        return True
+
     def load_checkpoint(
         self, model: nn.Module, device: str | torch.device = "cpu"
     ) -> tuple[dict[str, Any], Path | None]:
@@ -279,16 +286,20 @@ class RunDirectory:
         the best weights (None when the checkpoint has none)."""
         folder = self.checkpoint()
         load_weights_file(model, folder / WEIGHTS, device)
-        path = folder / TRAINER_STATE
+        best = folder / BEST
+        return self.load_trainer_state(folder), best if best.is_file() else None
+
+    def load_trainer_state(self, folder: Path | None = None) -> dict[str, Any]:
+        """The trainer state of the last whole checkpoint: tensors and plain data only, a
+        pickled object in the file is refused, never run."""
+        path = (folder or self.checkpoint()) / TRAINER_STATE
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            return torch.load(path, map_location="cpu", weights_only=True)
         except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise CheckpointError(
                 f"{path}: refused to load (not a plain tensor checkpoint: {first})"
             ) from None
-        best = folder / BEST
-        return state, best if best.is_file() else None
 
     # -- metrics ----------------------------------------------------------------------------
     def append_metrics(self, record: dict[str, Any]) -> None:
