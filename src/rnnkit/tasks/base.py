@@ -499,6 +499,8 @@ def train(
         cfg.set("train", sections["train"])
         cfg.validate()
         assets, data = task_obj.setup(cfg, run=run)
+        if distributed.is_main_process():
+            run.save_config(cfg)  # the new limits, in this release's format
     else:
         cfg = _new_config(task_obj, config)
         for section, values in _sections(cfg, options).items():
