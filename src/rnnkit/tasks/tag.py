@@ -21,6 +21,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 import torch
@@ -46,7 +47,15 @@ from rnnkit.data.vocab import Vocab, build_vocab
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.tagger import SequenceTagger
 from rnnkit.span_metrics import SPAN_SCHEMES, bio_spans, tagging_report
-from rnnkit.tasks.base import Assets, Predictor, SampledBatches, Splits, Task, register
+from rnnkit.tasks.base import (
+    Assets,
+    EpochBatches,
+    Predictor,
+    SampledBatches,
+    Splits,
+    Task,
+    register,
+)
 from rnnkit.tasks.tag_data import (
     detect_scheme,
     extend_with_vectors,
@@ -212,19 +221,6 @@ class TagData:
 
 
 # -- batches, evaluation, training ---------------------------------------------------------
-class _Batches(Sequence):
-    """The collated batches of a list of index chunks (evaluation)."""
-
-    def __init__(self, dataset: TaggedDataset, indices: list[list[int]], pad_id: int) -> None:
-        self.dataset, self.indices, self.pad_id = dataset, indices, pad_id
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, i: int) -> TaggedBatch:
-        return collate_tagged([self.dataset[j] for j in self.indices[i]], self.pad_id)
-
-
 def _unwrap(model: nn.Module) -> SequenceTagger:
     return getattr(model, "module", model)  # DDP keeps the tagger in .module
 
@@ -255,7 +251,9 @@ def _run_tagger(
     predicted: dict[int, list[int]] = {}
     total, tokens = 0.0, 0
     try:
-        for indices, batch in zip(chunks, _Batches(dataset, chunks, pad_id)):
+        for indices, batch in zip(
+            chunks, EpochBatches(dataset, chunks, partial(collate_tagged, pad_id=pad_id))
+        ):
             batch = batch.to(device)
             emissions = _emissions(tagger, batch)  # (N, L, K)
             if with_loss:
