@@ -438,21 +438,18 @@ def _sections(config: RunConfig, options: dict[str, Any]) -> dict[str, dict[str,
         if value is None:
             continue
         if key not in owner:
-            others = [
-                n for n in task_names() if key in {f.name for _, f, _ in TASKS[n].Config().fields()}
-            ]
-            hint = (
-                f"; it is a setting of {', '.join(others)}"
-                if others
-                else (
-                    f"; did you mean {c[0]!r}?"
-                    if (c := difflib.get_close_matches(key, owner, n=1))
-                    else ""
-                )
-            )
-            raise ConfigError(f"the {config.task} task has no setting {key!r}{hint}")
+            raise ConfigError(f"the {config.task} task has no setting {key!r}{_whose(key, owner)}")
         out[owner[key]][key] = value
     return out
+
+
+def _whose(key: str, known) -> str:
+    """A hint for an unknown setting: the tasks that have it, or the closest name."""
+    others = [n for n in task_names() if key in {f.name for _, f, _ in TASKS[n].Config().fields()}]
+    if others:
+        return f"; it is a setting of {', '.join(others)}"
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def train(
