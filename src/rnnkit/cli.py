@@ -14,6 +14,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import click
@@ -204,8 +205,13 @@ def info() -> None:
     )
 
 
+def _warn(message, category, filename, lineno, file=None, line=None) -> None:
+    click.echo(f"rnnkit: warning: {message}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every expected error into one stderr line."""
+    warnings.showwarning = _warn  # one line each, without the source line
     try:
         cli.main(args=argv, prog_name="rnnkit", standalone_mode=False)
     except click.exceptions.Exit as e:  # --help, --version
@@ -225,3 +231,10 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(1)
+    except OSError as e:  # a path given that cannot be read or written, a full disk
+        where = f"{e.filename}: " if e.filename else ""
+        click.echo(f"rnnkit: error: {where}{e.strerror or e}", err=True)
+        sys.exit(2)
+    except MemoryError:
+        click.echo("rnnkit: error: out of memory; try a smaller model or batch", err=True)
+        sys.exit(2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -135,6 +136,18 @@ def delimiter_for(path: str | os.PathLike, delimiter: str | None) -> str:
     return "," if Path(path).suffix.lower() == ".csv" else "\t"
 
 
+def _lift_field_limit() -> None:
+    """csv refuses fields over 131,072 characters by default; a document may be any
+    length the rest of the pipeline accepts."""
+    limit = sys.maxsize
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:  # a C long is 32 bits on some platforms
+            limit //= 2
+
+
 def iter_rows(
     path: str | os.PathLike,
     issues: Issues,
@@ -157,6 +170,7 @@ def iter_rows(
             yield number, text.split(delimiter)
         return
     lines = (text for _, text in iter_lines(path, issues, keepends=True))
+    _lift_field_limit()
     reader = csv.reader(lines, delimiter=delimiter, quotechar='"', strict=True)
     last = 0
     while True:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -125,11 +126,23 @@ def _table(
     """
     delimiter = delimiter_for(path, delimiter)
     quoting = delimiter == "," if quoting is None else quoting
-    header = any(isinstance(c, str) for c in columns) if header is None else header
+    rows = iter_rows(path, issues, delimiter=delimiter, quoting=quoting)
+    if header is None and any(isinstance(c, str) for c in columns):
+        header = True
+    elif header is None:
+        rows = list(rows)
+        header = _looks_like_header(rows, columns)
+        if header:
+            shown = ", ".join(repr(rows[0][1][c].strip()) for c in columns)
+            warnings.warn(
+                f"{os.fspath(path)}:{rows[0][0]}: the first row ({shown}) looks like column "
+                "names and is read as a header; pass --no-header to train on it",
+                stacklevel=3,
+            )
     width = first = None
     index: list[int] = []
     names: list[str] = []
-    for line, fields in iter_rows(path, issues, delimiter=delimiter, quoting=quoting):
+    for line, fields in rows:
         if width is None:
             width, first = len(fields), line
             if header:
@@ -151,6 +164,69 @@ def _table(
             )
             continue
         yield line, [fields[i].strip() for i in index], names
+
+
+#: first-row values that name a column rather than hold data
+HEADER_WORDS = frozenset(
+    [
+        "text",
+        "texts",
+        "sentence",
+        "sentences",
+        "document",
+        "documents",
+        "doc",
+        "review",
+        "reviews",
+        "content",
+        "comment",
+        "comments",
+        "title",
+        "body",
+        "source",
+        "target",
+        "src",
+        "tgt",
+        "input",
+        "output",
+        "question",
+        "answer",
+        "query",
+        "label",
+        "labels",
+        "class",
+        "classes",
+        "category",
+        "categories",
+        "sentiment",
+        "tag",
+        "tags",
+        "y",
+        "x",
+        "id",
+        "name",
+        "names",
+    ]
+)
+
+
+def _looks_like_header(rows: list, columns: Sequence[int]) -> bool:
+    """Whether the first row names the columns: each selected value is a column word
+    (``text``, ``label``, ...), or each is a short name and the last (the label) never
+    occurs again in a column whose values repeat."""
+    if len(rows) < 2:
+        return False
+    width = len(rows[0][1])
+    if any(not -width <= c < width for c in columns):
+        return False
+    first = [rows[0][1][c].strip() for c in columns]
+    if all(v.lower() in HEADER_WORDS for v in first):
+        return True
+    if not all(v.replace("_", "").replace(" ", "").isalpha() and len(v) <= 30 for v in first):
+        return False
+    labels = [r[1][columns[-1]].strip() for r in rows[1:] if len(r[1]) == width]
+    repeats = len(set(labels)) <= len(labels) / 2
+    return repeats and first[-1] not in labels
 
 
 def _non_empty(path, line: int, values: list[str], names: list[str], issues: Issues) -> bool:

@@ -405,9 +405,56 @@ class Task:
     ) -> Predictor:
         """Rebuild the model of ``config`` with the run's weights (safetensors only)."""
         assets = self.load_assets(run, config)
+        check_memory(self, config, training=False, source=str(run.file("config.json")))
         model = self.build_model(config)
         run.load_weights(model)
         return self.Predictor(model.to(device), config, run, assets=assets)
+
+
+# -- memory ---------------------------------------------------------------------------------
+def _machine_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not on this system (Windows)
+        return None
+
+
+def check_memory(task: Task, config: RunConfig, *, training: bool, source: str = "") -> None:
+    """Refuse a model that cannot fit in this machine's memory, before allocating it.
+
+    The model is built on the ``meta`` device (shapes, no storage) to count its
+    parameters; training needs about four copies of them (weights, gradients, two
+    Adam moments) plus the activations of a batch, estimated from the batch size,
+    the hidden size and the layers."""
+    memory = _machine_memory()
+    if memory is None:
+        return
+    try:
+        with torch.device("meta"):
+            model = task.build_model(config)
+        params = sum(p.numel() for p in model.parameters())
+    except RuntimeError as e:
+        if "overflow" in str(e):
+            raise ConfigError(
+                f"{source + ': ' if source else ''}this model is too large to exist: its "
+                "weight sizes overflow "
+                f"({str(e).splitlines()[0]})"
+            ) from None
+        return  # a model that the meta device cannot build
+    except (RnnkitError, TypeError, ValueError, NotImplementedError):
+        return  # a model that is not a network (n-grams)
+    need = params * 4 * (4 if training else 1)
+    if training:
+        m, d = config.model, config.data
+        length = getattr(d, "bptt", None) or getattr(d, "lookback", None) or 64
+        width = getattr(m, "hidden_size", 0) * getattr(m, "num_layers", 1)
+        need += getattr(d, "batch_size", 1) * length * width * 4 * 16
+    if need > memory:
+        raise ConfigError(
+            f"{source + ': ' if source else ''}this model has {params:,} parameters; "
+            f"{'training' if training else 'loading'} it needs about {need / 2**30:,.1f} GiB, "
+            f"more than this machine's {memory / 2**30:,.1f} GiB of memory"
+        )
 
 
 # -- configs from options ------------------------------------------------------------------
@@ -495,9 +542,8 @@ def train(
             )
         cfg.set("train", sections["train"])
         cfg.validate()
-        assets, data = task_obj.setup(cfg, run=run)
         if distributed.is_main_process():
-            run.save_config(cfg)  # the new limits, in this release's format
+            run.lock()
     else:
         cfg = _new_config(task_obj, config)
         for section, values in _sections(cfg, options).items():
@@ -506,28 +552,34 @@ def train(
             if getattr(cfg.data, name, None) is not None:
                 setattr(cfg.data, name, str(Path(getattr(cfg.data, name)).resolve()))
         cfg.validate()
-        assets, data = task_obj.setup(cfg)  # before the run exists: bad data leave no run
         run = None
         if distributed.is_main_process():  # under torchrun, rank 0 makes the run directory
             run = RunDirectory.create(
                 out or Path("runs") / f"{task}-{time.strftime('%Y%m%d-%H%M%S')}"
-            )
-            task_obj.save_assets(run, assets)
-            run.save_config(cfg)
-    if run is not None:
-        classical = task_obj.fit_classical(cfg, assets, data, run)
+            ).lock()
+    try:
+        if resume is not None:
+            assets, data = task_obj.setup(cfg, run=run)
+            if run is not None:
+                run.save_config(cfg)  # the new limits, in this release's format
+        else:
+            assets, data = task_obj.setup(cfg)
+            check_memory(task_obj, cfg, training=True)
+            if run is not None:
+                task_obj.save_assets(run, assets)
+                run.save_config(cfg)
+        classical = task_obj.fit_classical(cfg, assets, data, run) if run is not None else None
         if classical is not None:
             return classical
-    return _fit(
-        task_obj,
-        cfg,
-        assets,
-        data,
-        run,
-        resume=resume is not None,
-        progress=progress,
-        callbacks=callbacks,
-    )
+        return _fit(task_obj, cfg, assets, data, run, resume=resume is not None,
+                    progress=progress, callbacks=callbacks)  # fmt: skip
+    except BaseException:
+        if run is not None and resume is None and not run.has_checkpoint():
+            run.discard()  # a start that failed leaves nothing behind
+        raise
+    finally:
+        if run is not None:
+            run.unlock()
 
 
 def _new_config(task: Task, config) -> RunConfig:

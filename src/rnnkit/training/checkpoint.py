@@ -52,6 +52,7 @@ CONFIG, WEIGHTS, TRAINER_STATE, METRICS, BEST = (
     "best.safetensors",
 )
 CHECKPOINT, OLD_CHECKPOINT, MANIFEST = "checkpoint", ".checkpoint.old", "manifest.json"
+LOCK, LOCK_PID = ".lock", ".lock.pid"
 
 
 def atomic_save(path: str | os.PathLike, write: Callable[[str], None]) -> None:
@@ -64,6 +65,7 @@ def atomic_save(path: str | os.PathLike, write: Callable[[str], None]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a run is shared as the user says
         write(tmp)
         _fsync(tmp)
         os.replace(tmp, path)
@@ -81,6 +83,18 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
 
     atomic_save(path, write)
+
+
+_UMASK: int | None = None
+
+
+def _umask() -> int:
+    """The process's umask (read once: reading it means setting it)."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
 
 
 def _fsync(path: str | os.PathLike) -> None:
@@ -117,26 +131,85 @@ class RunDirectory:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
+        self.created = False  # made by create(): removed again when the start fails
+        self._lock = None
 
     def __repr__(self) -> str:
         return f"RunDirectory({str(self.path)!r})"
 
     @classmethod
     def create(cls, path: str | os.PathLike) -> RunDirectory:
-        """A new run directory; refuses to write over an existing run."""
+        """A new run directory: a folder that does not exist yet, or an empty one. An
+        existing run, or a folder holding anything else, is refused (never written over)."""
         path = Path(path)
         if (path / CONFIG).exists():
             raise CheckpointError(
                 f"{path} already holds a run; pass --resume {path} to continue it, "
                 "or choose another --out"
             )
+        if path.exists() and not path.is_dir():
+            raise CheckpointError(f"{path} is a file, not a folder for a run; choose another --out")
+        if path.is_dir() and any(path.iterdir()):
+            raise CheckpointError(
+                f"{path} is a folder with files that are not an rnnkit run; choose another "
+                "--out (rnnkit writes only into a new or empty folder)"
+            )
+        run = cls(path)
         try:
+            run.created = not path.exists()
             path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise CheckpointError(
                 f"{path}: cannot create the run directory ({e.strerror})"
             ) from None
-        return cls(path)
+        return run
+
+    # -- the lock ---------------------------------------------------------------------------
+    def lock(self) -> RunDirectory:
+        """Hold the run's lock while this process writes to it (released at :meth:`unlock`
+        or when the process dies, so a killed run never blocks the next one).
+
+        The lock is the operating system's (filelock: ``fcntl.flock`` on Linux and
+        macOS, ``msvcrt.locking`` on Windows) on ``RUN_DIR/.lock``; ``RUN_DIR/.lock.pid``
+        names the holder for the message a second process gets.
+        """
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(self.file(LOCK), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            try:
+                holder = self.file(LOCK_PID).read_text("utf-8").strip()
+            except OSError:
+                holder = "unknown"
+            raise CheckpointError(
+                f"{self.path} is in use: process {holder} is training in it; wait for it to "
+                "finish or choose another run directory"
+            ) from None
+        except OSError as e:
+            raise CheckpointError(f"{self.path}: cannot lock the run ({e.strerror})") from None
+        self._lock = lock
+        atomic_write(self.file(LOCK_PID), f"{os.getpid()}\n")
+        return self
+
+    def unlock(self) -> None:
+        if self._lock is not None:
+            self.file(LOCK_PID).unlink(missing_ok=True)
+            self._lock.release()
+            self._lock = None
+
+    def discard(self) -> None:
+        """Remove what a start that failed wrote: the folder when it made it, else its
+        files (the folder was empty before)."""
+        self.unlock()
+        if self.created:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        for child in self.path.iterdir():
+            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(
+                missing_ok=True
+            )
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> RunDirectory:
@@ -219,6 +292,7 @@ class RunDirectory:
         """Write the checkpoint of ``step`` as one unit and make it current."""
         tmp = Path(tempfile.mkdtemp(prefix=f".checkpoint-{step}.", suffix=".tmp", dir=self.path))
         try:
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
             _weights_file(weights, tmp / WEIGHTS)
             torch.save(state, tmp / TRAINER_STATE)
             names = [WEIGHTS, TRAINER_STATE]
