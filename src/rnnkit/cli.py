@@ -132,7 +132,7 @@ def generate(run_dir, prompt, max_new, temperature, top_k, top_p, seed) -> None:
     predictor = rnnkit.load(run_dir)
     if not hasattr(predictor, "stream"):
         raise click.UsageError(f"{run_dir} is a {predictor.task!r} run, which does not generate")
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     out.write(prompt)
     for piece in predictor.stream(
         prompt, max_new, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed

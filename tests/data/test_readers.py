@@ -80,8 +80,13 @@ def test_csv_quoting_commas_doubled_quotes_and_multiline_fields(fixtures):
     [
         (
             "reviews_bad_columns.tsv",
-            {},
+            {"header": False},
             r":3: expected 3 fields separated by '\\t', as line 1 has, got 4",
+        ),
+        (
+            "reviews_bad_columns.tsv",  # its first row names the columns: detected
+            {},
+            r":3: expected 3 fields separated by '\\t', as the header has, got 4",
         ),
         (
             "reviews_empty_text.tsv",

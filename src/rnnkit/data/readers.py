@@ -225,7 +225,7 @@ def _looks_like_header(rows: list, columns: Sequence[int]) -> bool:
     if not all(v.replace("_", "").replace(" ", "").isalpha() and len(v) <= 30 for v in first):
         return False
     labels = [r[1][columns[-1]].strip() for r in rows[1:] if len(r[1]) == width]
-    repeats = len(set(labels)) <= len(labels) / 2
+    repeats = len(labels) >= 4 and len(set(labels)) <= len(labels) / 2
     return repeats and first[-1] not in labels
 
 

@@ -65,11 +65,16 @@ def atomic_save(path: str | os.PathLike, write: Callable[[str], None]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a run is shared as the user says
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a run is shared as the user says
         _fsync(tmp)
         os.replace(tmp, path)
         _fsync(path.parent)
+    except WRITE_ERRORS as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(
+            f"{path}: cannot write ({_reason(e)}); the previous file is kept"
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -83,6 +88,15 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
 
     atomic_save(path, write)
+
+
+#: what a failed write raises: the OS, safetensors (its own error type), torch.save
+WRITE_ERRORS = (OSError, safetensors.SafetensorError, RuntimeError)
+
+
+def _reason(e: BaseException) -> str:
+    text = getattr(e, "strerror", None) or str(e).strip().splitlines()[-1]
+    return text.removeprefix("Error while serializing: ")
 
 
 _UMASK: int | None = None
@@ -312,10 +326,10 @@ class RunDirectory:
             os.replace(tmp, current)
             _fsync(self.path)
             shutil.rmtree(old, ignore_errors=True)
-        except OSError as e:
+        except WRITE_ERRORS as e:
             shutil.rmtree(tmp, ignore_errors=True)
             raise CheckpointError(
-                f"{self.path}: cannot write the checkpoint of step {step} ({e.strerror or e}); "
+                f"{self.path}: cannot write the checkpoint of step {step} ({_reason(e)}); "
                 "the previous checkpoint is kept"
             ) from None
         except BaseException:
