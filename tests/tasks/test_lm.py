@@ -142,7 +142,8 @@ def test_ngram_evaluation_equals_the_baseline_score_of_the_same_stream(tmp_path)
 
     data = str(Path(__file__).parents[1] / "fixtures" / "tiny.txt")
     lm = rnnkit.train("lm", data=data, out=tmp_path / "ng", kind="ngram", order=3, progress=False)
-    (train_text,) = read_splits(lm.config).train
+    (span,) = read_splits(lm.config).train  # the file, streamed
+    train_text = "".join(span.blocks())
     direct = KneserNeyLM(order=3).fit(encode(train_text, lm.tokenizer, lm.vocab), len(lm.vocab))
     text = "ALL:\nSpeak, speak.\n"
     expected = -direct.log_prob(encode(text, lm.tokenizer, lm.vocab))[1:].mean()

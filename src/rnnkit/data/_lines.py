@@ -78,9 +78,9 @@ class _BadLine(Exception):
         self.error = error
 
 
-def open_binary(path: Path):
+def open_binary(path: str | os.PathLike):
     try:
-        return path.open("rb")
+        return open(path, "rb")
     except FileNotFoundError:
         raise DataError(path, None, "an existing file", "no such file") from None
     except IsADirectoryError:

@@ -81,7 +81,8 @@ class LMStream:
     be shorter.
 
     Shape:
-        ``stream[i]`` -> (x, y), each (N, L) int64 with L <= bptt.
+        ``stream[i]`` -> (x, y), each (N, L) int64 with L <= bptt (``ids`` may be any
+        integer type, a memory-mapped uint16 stream among them).
     """
 
     def __init__(self, ids: Tensor, batch_size: int, bptt: int, *, source: str | None = None):
@@ -110,7 +111,8 @@ class LMStream:
             raise IndexError(i)
         start = i * self.bptt
         end = min(start + self.bptt, self.data.size(1) - 1)
-        return self.data[:, start:end], self.data[:, start + 1 : end + 1]  # (N, L), (N, L)
+        x, y = self.data[:, start:end], self.data[:, start + 1 : end + 1]  # (N, L), (N, L)
+        return x.long(), y.long()  # a memory-mapped stream is narrow (uint16): ids as int64
 
 
 class RandomChunks:

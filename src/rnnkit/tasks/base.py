@@ -433,15 +433,15 @@ def check_memory(task: Task, config: RunConfig, *, training: bool, source: str =
         with torch.device("meta"):
             model = task.build_model(config)
         params = sum(p.numel() for p in model.parameters())
-    except RuntimeError as e:
-        if "overflow" in str(e):
+    except (RuntimeError, TypeError) as e:
+        if "overflow" in str(e).lower():
             raise ConfigError(
                 f"{source + ': ' if source else ''}this model is too large to exist: its "
                 "weight sizes overflow "
                 f"({str(e).splitlines()[0]})"
             ) from None
         return  # a model that the meta device cannot build
-    except (RnnkitError, TypeError, ValueError, NotImplementedError):
+    except (RnnkitError, ValueError, NotImplementedError):
         return  # a model that is not a network (n-grams)
     need = params * 4 * (4 if training else 1)
     if training:

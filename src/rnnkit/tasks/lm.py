@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,14 +27,15 @@ from rnnkit.config import (
 from rnnkit.data import embedded
 from rnnkit.data.datasets import LMStream
 from rnnkit.data.readers import read_text
-from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict
+from rnnkit.data.token_cache import TextSpan, encode_span, split_span
+from rnnkit.data.tokenizers import Tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
 from rnnkit.errors import CheckpointError, ConfigError, DataError
 from rnnkit.generate import module_device, stream_generate
 from rnnkit.metrics import bits_per_token, perplexity
 from rnnkit.models.language_model import RNNLanguageModel
 from rnnkit.models.window_lm import WindowLanguageModel
-from rnnkit.tasks.base import Assets, Predictor, Splits, Task, register
+from rnnkit.tasks.base import Assets, Predictor, Splits, Task, make_text_tokenizer, register
 from rnnkit.training.checkpoint import RunDirectory
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.trainer import StepOutput
@@ -50,7 +53,8 @@ __all__ = [
 
 EVAL_BATCH_SIZE = 16
 CHAR_LEVEL = ("char", "codepoint")
-PROTOCOLS = ("carry", "fresh")  # evaluation: state carried through the text, or reset per window
+PROTOCOLS = ("carry", "fresh")
+FIT_SAMPLE_BLOCKS = 16  # sentencepiece learns its pieces from the first ~16 MB  # evaluation: state carried through the text, or reset per window
 
 
 # -- config --------------------------------------------------------------------------------
@@ -107,16 +111,25 @@ class LMData:
     valid_source: str
 
 
-def read_splits(config: RunConfig) -> Splits:
-    """The training and validation text (one record each): embedded Shakespeare, or files.
+Text = str | TextSpan  # a text in memory, or a part of a file streamed from disk
 
-    Without ``valid``, the last 10% of ``data`` (cut at a line) is the validation text.
+
+def read_corpus(path: str) -> Text:
+    """A text file as a span streamed from disk; a folder of ``.txt`` files in memory."""
+    return read_text(path) if Path(path).is_dir() else TextSpan(path)
+
+
+def read_splits(config: RunConfig) -> Splits:
+    """The training and validation text (one record each): embedded Shakespeare, or files
+    (streamed: see :mod:`rnnkit.data.token_cache`).
+
+    Without ``valid``, the last 10% of ``data`` (cut after a line) is the validation text.
     """
     d = config.data
     if d.data is None:
         if d.valid is not None:
             return Splits(
-                [embedded.load("shakespeare")], [read_text(d.valid)], "shakespeare", d.valid
+                [embedded.load("shakespeare")], [read_corpus(d.valid)], "shakespeare", d.valid
             )
         return Splits(
             [embedded.load("shakespeare", "train")],
@@ -124,13 +137,28 @@ def read_splits(config: RunConfig) -> Splits:
             "shakespeare (train split)",
             "shakespeare (valid split)",
         )
-    text = read_text(d.data)
     if d.valid is not None:
-        return Splits([text], [read_text(d.valid)], d.data, d.valid)
-    cut = text.rfind("\n", 0, int(len(text) * 0.9)) + 1 or int(len(text) * 0.9)
-    if cut == 0 or cut >= len(text):
-        cut = int(len(text) * 0.9)
-    return Splits([text[:cut]], [text[cut:]], d.data, f"{d.data} (last 10%)")
+        return Splits([read_corpus(d.data)], [read_corpus(d.valid)], d.data, d.valid)
+    if Path(d.data).is_dir():
+        text = read_text(d.data)
+        cut = text.rfind("\n", 0, int(len(text) * 0.9)) + 1 or int(len(text) * 0.9)
+        if cut == 0 or cut >= len(text):
+            cut = int(len(text) * 0.9)
+        return Splits([text[:cut]], [text[cut:]], d.data, f"{d.data} (last 10%)")
+    train, valid = split_span(d.data)
+    return Splits([train], [valid], d.data, f"{d.data} (last 10%)")
+
+
+def blocks(text: Text) -> Iterator[str]:
+    """A text block by block (a string is one block)."""
+    return iter([text]) if isinstance(text, str) else text.blocks()
+
+
+def encode_text(text: Text, tokenizer: Tokenizer, vocab: Vocab) -> Tensor:
+    """The ids of a text: int64 in memory, or memory-mapped (narrow) for a file span."""
+    if isinstance(text, TextSpan):
+        return encode_span(text, tokenizer, vocab)
+    return encode(text, tokenizer, vocab)
 
 
 def encode(text: str, tokenizer: Tokenizer, vocab: Vocab) -> Tensor:
@@ -394,7 +422,10 @@ class LanguageModelPredictor(Predictor):
         split; ``protocol`` as :func:`evaluate_lm` ("carry" or "fresh")."""
         o = self.options("evaluate", options)
         texts, source = self.records(data)
-        ids = encode("".join(texts), self.tokenizer, self.vocab)
+        if len(texts) == 1:  # a file streams from the token cache
+            ids = encode_text(texts[0], self.tokenizer, self.vocab)
+        else:
+            ids = encode("".join(texts), self.tokenizer, self.vocab)
         if ids.numel() < 2:
             raise DataError(source, None, "at least 2 tokens of text to score", f"{ids.numel()}")
         metrics = evaluate_lm(
@@ -432,17 +463,22 @@ class LanguageModelTask(Task):
     def read_splits(self, config: RunConfig) -> Splits:
         return read_splits(config)
 
-    def read_file(self, path, config: RunConfig) -> list[str]:
-        return [read_text(path)]
+    def read_file(self, path, config: RunConfig) -> list[Text]:
+        return [read_corpus(os.fspath(path))]
 
     def fit_assets(self, config: RunConfig, splits: Splits) -> LMAssets:
         d = config.data
-        options = {"lowercase": d.lowercase} if d.tokenizer == "word" else {}
-        tokenizer = make_tokenizer(d.tokenizer, **options)
-        if tokenizer.needs_fit:  # sentencepiece learns its pieces from the training text
-            tokenizer.fit(list(splits.train))
+        tokenizer = make_text_tokenizer(d)
+        if tokenizer.needs_fit:  # sentencepiece learns its pieces from (a sample of) the text
+            sample = itertools.islice(blocks(splits.train[0]), FIT_SAMPLE_BLOCKS)
+            tokenizer.fit(["".join(sample)])
         vocab = tokenizer.natural_vocab() or build_vocab(
-            (t for text in splits.train for t in tokenizer.tokenize(text)),
+            (
+                t
+                for text in splits.train
+                for block in blocks(text)
+                for t in tokenizer.tokenize(block)
+            ),
             min_freq=d.min_freq,
             max_size=d.max_vocab,
         )
@@ -451,8 +487,13 @@ class LanguageModelTask(Task):
     def prepare(self, config: RunConfig, splits: Splits, assets: LMAssets) -> LMData:
         if config.model.kind == "ngram" and config.train.init_from:
             raise ConfigError("an n-gram model is counted, not trained: --init-from does not apply")
-        train_ids = encode("".join(splits.train), assets.tokenizer, assets.vocab)
-        valid_ids = encode("".join(splits.valid), assets.tokenizer, assets.vocab)
+        (train,), (valid,) = splits.train, splits.valid
+        train_ids = encode_text(train, assets.tokenizer, assets.vocab)
+        valid_ids = encode_text(valid, assets.tokenizer, assets.vocab)
+        if train_ids.numel() < 2:
+            raise DataError(
+                splits.train_source, None, "some text to train on", f"{train_ids.numel()} tokens"
+            )
         if valid_ids.numel() < 2:
             raise DataError(
                 splits.valid_source,
