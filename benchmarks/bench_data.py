@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -121,26 +120,38 @@ def large_corpus(megabytes: float, workdir: Path) -> dict:
     from rnnkit.models.language_model import RNNLanguageModel
 
     text = embedded.load("shakespeare")
-    path = workdir / "corpus.txt"
-    with open(path, "w", encoding="utf-8") as f:
-        written = 0
-        while written < megabytes * 1e6:
-            f.write(text)
-            written += len(text.encode("utf-8"))
-    size = path.stat().st_size
-    env = {**os.environ, "RNNKIT_CACHE": str(workdir / "cache")}
-    argv = [sys.executable, "-m", "rnnkit", "train", "lm", "--data", str(path),
-            "--max-steps", "50", "--eval-every", "25", "--eval-max-batches", "5",
-            "--out", str(workdir / "run")]  # fmt: skip
-    log(f"train lm on {size / 1e6:.0f} MB (tokenising into the cache, then 50 steps) ...")
-    start = time.perf_counter()
-    child = subprocess.run(argv, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if child.returncode != 0:
-        raise SystemExit(child.stderr)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KB on Linux
 
-    lm = rnnkit.load(workdir / "run")
+    def train(megabytes: float, name: str) -> tuple[Path, int, int, float]:
+        """(corpus, its bytes, the child's peak RSS, seconds) of `train lm --max-steps 50`."""
+        path = workdir / f"{name}.txt"
+        with open(path, "w", encoding="utf-8") as f:
+            written = 0
+            while written < megabytes * 1e6:
+                f.write(text)
+                written += len(text.encode("utf-8"))
+        env = {**os.environ, "RNNKIT_CACHE": str(workdir / "cache")}
+        argv = [sys.executable, "-m", "rnnkit", "train", "lm", "--data", str(path),
+                "--max-steps", "50", "--eval-every", "25", "--eval-max-batches", "5",
+                "--out", str(workdir / name)]  # fmt: skip
+        log(f"train lm on {path.stat().st_size / 1e6:.0f} MB (tokenising, then 50 steps) ...")
+        start = time.perf_counter()
+        # a child of its own, so that ru_maxrss is this run's alone
+        probe = (
+            "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        )
+        child = subprocess.run([sys.executable, "-c", probe, *argv], env=env,
+                               capture_output=True, text=True)  # fmt: skip
+        if child.returncode != 0:
+            raise SystemExit(child.stderr)
+        peak = int(child.stdout.split()[-1]) * 1024  # KB on Linux
+        return path, path.stat().st_size, peak, time.perf_counter() - start
+
+    _, small_size, small_peak, _ = train(1, "small")
+    path, size, peak, seconds = train(megabytes, "corpus")
+    per_char = (peak - small_peak) / (size - small_size)
+
+    lm = rnnkit.load(workdir / "corpus")
     os.environ["RNNKIT_CACHE"] = str(workdir / "cache")
     mapped = encode_span(TextSpan(str(path), 0, int(size * 0.9)), lm.tokenizer, lm.vocab)
     n = min(mapped.numel(), 2_000_000)
@@ -172,12 +183,14 @@ def large_corpus(megabytes: float, workdir: Path) -> dict:
         "corpus_bytes": size,
         "train_seconds": round(seconds, 1),
         "peak_rss_bytes": peak,
-        "peak_rss_per_text_byte": round(peak / size, 3),
+        "peak_rss_bytes_1mb_corpus": small_peak,
+        "rss_growth_per_text_byte": round(per_char, 3),
+        "rss_goal": "<= ~2 bytes a character beyond the model",
         "cache_dtype": str(mapped.dtype),
         "tokens_per_s_memmap": round(float(np.median(mm))),
         "tokens_per_s_in_memory": round(float(np.median(mem))),
         "memmap_over_in_memory": round(ratio, 3),
-        "goal": ">= 0.95",
+        "speed_goal": ">= 0.95",
     }
 
 
