@@ -19,6 +19,7 @@ import safetensors.torch
 import torch
 
 import rnnkit
+from rnnkit.data import embedded
 from rnnkit.errors import CheckpointError
 from rnnkit.training.checkpoint import RunDirectory
 
@@ -225,3 +226,31 @@ def test_a_field_longer_than_the_csv_modules_default_limit_is_read(tmp_path):
     path.write_text(f'"{long}",a\nshort,b\n')
     examples = read_labelled(path, header=False)
     assert examples[0] == (long.strip(), "a")
+
+
+def test_a_config_json_with_an_absurd_size_is_refused_stating_the_estimate(tmp_path):
+    out = tmp_path / "run"
+    assert _rnnkit(*_train_args(out, "--max-steps", "2")).returncode == 0
+    config = json.loads((out / "config.json").read_text())
+    config["model"]["hidden_size"] = 10**6
+    (out / "config.json").write_text(json.dumps(config))
+    for args in (["evaluate", out], ["train", "lm", "--resume", out, "--max-steps", "4"]):
+        result = _rnnkit(*args)
+        assert result.returncode == 2
+        line = _one_line(result)
+        assert "config.json" in line and "GiB" in line and "of memory" in line, line
+
+
+def test_a_corrupt_sentencepiece_model_names_the_file(tmp_path):
+    out = tmp_path / "run"
+    big = tmp_path / "big.txt"
+    big.write_text(embedded.load("shakespeare")[:60_000], encoding="utf-8")
+    args = ["train", "lm", "--data", big, "--out", out, "--tokenizer", "sentencepiece", *TINY,
+            "--max-steps", "1"]  # fmt: skip
+    assert _rnnkit(*args).returncode == 0
+    tokenizer = json.loads((out / "tokenizer.json").read_text())
+    tokenizer["model"] = tokenizer["model"][:40] + "AAAA" + tokenizer["model"][-40:]
+    (out / "tokenizer.json").write_text(json.dumps(tokenizer))
+    result = _rnnkit("evaluate", out)
+    assert result.returncode == 2
+    assert f"{out / 'tokenizer.json'}:" in _one_line(result)

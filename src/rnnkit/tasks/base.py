@@ -351,10 +351,20 @@ class Task:
         """The run's assets, checked against the sizes its config.json records."""
         if self.Assets is None:
             return None
+        read: list[str] = []
+
+        def load(name: str):
+            read.append(name)
+            return run.load_json(name)
+
         try:
-            assets = self.Assets.from_files(run.load_json)
-        except (KeyError, TypeError, ValueError) as e:
-            raise CheckpointError(f"{run.path}: the task's files are malformed ({e})") from None
+            assets = self.Assets.from_files(load)
+        except (RnnkitError, KeyError, TypeError, ValueError, RuntimeError, OSError) as e:
+            if isinstance(e, RnnkitError) and str(e).startswith(str(run.path)):
+                raise  # it names its file already
+            where = run.file(read[-1]) if read else run.path
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CheckpointError(f"{where}: not a valid asset of this run ({reason})") from None
         for name, size in assets.sizes().items():
             expected = getattr(config.model, name)
             if size != expected:
@@ -542,6 +552,7 @@ def train(
             )
         cfg.set("train", sections["train"])
         cfg.validate()
+        check_memory(task_obj, cfg, training=True, source=str(run.file("config.json")))
         if distributed.is_main_process():
             run.lock()
     else:
