@@ -11,7 +11,7 @@ TORCH_VERSION ?= 2.13.0
 $(BIN)/rnnkit: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install "torch==$(TORCH_VERSION)"
-	$(BIN)/python -m pip install -e ".[dev,tb,korean,forecast,seq2seq]"
+	$(BIN)/python -m pip install -e ".[dev,tb,korean,seq2seq]"
 	touch $(BIN)/rnnkit
 
 setup: $(BIN)/rnnkit
@@ -20,15 +20,15 @@ demo: setup
 	$(BIN)/rnnkit demo shakespeare
 
 test: setup
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples scripts
 	$(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples scripts
+	$(BIN)/ruff format --check src tests benchmarks examples scripts
 
 format: setup
-	$(BIN)/ruff format src tests benchmarks examples
+	$(BIN)/ruff format src tests benchmarks examples scripts
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

@@ -36,18 +36,13 @@ import difflib
 import json
 import math
 import os
-import sys
+import tomllib
 import types
 import typing
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from rnnkit.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = [
     "FORMAT_VERSION",

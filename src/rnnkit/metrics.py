@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 from rnnkit.errors import ConfigError
@@ -173,6 +174,12 @@ def exact_match(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     return sum(h == r for h, r in zip(hypotheses, references)) / len(references)
 
 
+def _has_sacrebleu() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("sacrebleu") is not None
+
+
 def _sacrebleu():
     try:
         import sacrebleu
@@ -207,14 +214,20 @@ def seq2seq_report(
     hypotheses: Sequence[str], references: Sequence[str], *, corpus_scores: bool = True
 ) -> dict:
     """``{"char_accuracy", "exact_match", "bleu", "chrf", "n"}``; without
-    ``corpus_scores`` (BLEU and chrF, which need sacrebleu) the first two and n."""
+    ``corpus_scores`` the first two and n. BLEU and chrF need sacrebleu (the
+    ``seq2seq`` extra): without it they are left out, with a one-line warning."""
     report = {
         "char_accuracy": char_accuracy(hypotheses, references),
         "exact_match": exact_match(hypotheses, references),
     }
-    if corpus_scores:
+    if corpus_scores and _has_sacrebleu():
         report["bleu"] = bleu(hypotheses, references)
         report["chrf"] = chrf(hypotheses, references)
+    elif corpus_scores:
+        warnings.warn(
+            "BLEU and chrF left out: they need sacrebleu (pip install 'rnnkit[seq2seq]')",
+            stacklevel=2,
+        )
     report["n"] = len(references)
     return report
 

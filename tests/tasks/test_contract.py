@@ -270,3 +270,65 @@ def test_help_shows_the_tasks_flags(task, tmp_path):
     config = TASKS[task].Config()
     for _, f, _ in config.fields():
         assert f"--{f.name.replace('_', '-')}" in result.stdout, f.name
+
+
+def _in_memory(task: str):
+    """The case's training file as the records a user holds in memory."""
+    import csv
+
+    path = FIXTURES / CASES[task].data
+    if task == "lm":
+        return path.read_text("utf-8")
+    if task in ("classify", "seq2seq"):
+        return [tuple(line.split("\t")) for line in path.read_text("utf-8").splitlines()]
+    if task == "tag":
+        sentences = rnnkit.tasks.get_task("tag").read_file(path, TASKS["tag"].Config())
+        return [{"tokens": s.tokens, "tags": s.tags} for s in sentences]
+    rows = list(csv.DictReader(path.open()))
+    return {name: [row[name] for row in rows] for name in rows[0]}  # a dict of columns
+
+
+@pytest.mark.parametrize("task", [t for t in CASES if CASES[t].data is not None])
+def test_records_in_memory_train_as_their_file_does_and_resume_needs_them(task, runs, tmp_path):
+    _, from_file = runs[task]
+    options = {k: v for k, v in _options(task, tmp_path, max_steps=STEPS, seed=0).items()
+               if k != "data"}  # fmt: skip
+    records = _in_memory(task)
+    part = tmp_path / "memory"
+    with pytest.raises(KeyboardInterrupt):
+        rnnkit.train(task, data=records, out=part, progress=False, callbacks=[_StopAt(6)],
+                     **options)  # fmt: skip
+    config = json.loads((part / "config.json").read_text())
+    assert config["data"]["data"].startswith("memory:")  # its SHA-256, not the records
+    with pytest.raises(rnnkit.ConfigError, match="passed in memory; pass the same records"):
+        rnnkit.train(task, resume=part, progress=False)
+    with pytest.raises(rnnkit.ConfigError, match="differ from those the run was trained on"):
+        rnnkit.train(task, resume=part, data=_changed(records), progress=False)
+    rnnkit.train(task, resume=part, data=records, progress=False)
+    _assert_same_weights(from_file, part)
+
+
+def _changed(records):
+    if isinstance(records, str):
+        return records + "more\n"
+    if isinstance(records, dict):
+        return {k: v[:-1] for k, v in records.items()}
+    return records[:-1]
+
+
+@pytest.mark.parametrize(
+    "task, records, message",
+    [
+        ("classify", [("fine", "a"), ("", "b")], r"data\[1\]: expected a non-empty text"),
+        ("classify", [("fine", "a"), 3], r"data\[1\]: expected a \(text, label\) pair"),
+        ("tag", [(["a", "b"], ["O"])], r"data\[0\]: expected as many tags as tokens"),
+        ("seq2seq", [{"source": "a"}], r"data\[0\]: expected a \(source, target\) pair"),
+        ("forecast", {"load": [1, 2], "temp": [1]}, "non-empty columns of one length"),
+        ("forecast", {"load": [1, "x"], "temp": [1, 2]}, r"data\[load\]\[1\]: expected a number"),
+        ("lm", ["fine", 3], r"data\[1\]: expected a string"),
+    ],
+)
+def test_bad_records_in_memory_are_named_by_their_index(task, records, message, tmp_path):
+    with pytest.raises(rnnkit.DataError, match=message):
+        rnnkit.train(task, data=records, out=tmp_path / "r", max_steps=1, progress=False)
+    assert not (tmp_path / "r").exists()

@@ -76,6 +76,7 @@ def _wait_for_step(run: RunDirectory, at_least: int, proc: subprocess.Popen) -> 
     raise AssertionError("no checkpoint in time")
 
 
+@pytest.mark.slow
 def test_kill_9_loses_at_most_the_steps_since_the_last_checkpoint(tmp_path):
     out = tmp_path / "run"
     proc = _start(out, "--checkpoint-every", "5")
@@ -109,6 +110,7 @@ def test_kill_9_loses_at_most_the_steps_since_the_last_checkpoint(tmp_path):
     assert not list(out.glob(".*.tmp"))  # what the killed writer left is cleaned up
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_the_current_step_and_exits_130_with_one_line(tmp_path):
     out = tmp_path / "run"
     proc = _start(out, "--checkpoint-every", "50")

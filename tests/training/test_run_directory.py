@@ -47,6 +47,7 @@ def _one_line(result) -> str:
     return errors[0]
 
 
+@pytest.mark.slow
 def test_out_refuses_a_folder_that_is_not_a_run_and_touches_nothing(tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -65,6 +66,7 @@ def test_an_empty_folder_may_hold_a_new_run(tmp_path):
     assert (lm.run.path / "config.json").is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "extra, fixed",
     [
@@ -105,6 +107,7 @@ def _wait_for_checkpoint(run: RunDirectory, proc, after: int = 0) -> int:
     raise AssertionError("no checkpoint in time")
 
 
+@pytest.mark.slow
 def test_a_second_process_is_refused_naming_the_holder_and_a_killed_holder_blocks_nothing(
     tmp_path,
 ):
@@ -127,6 +130,7 @@ def test_a_second_process_is_refused_naming_the_holder_and_a_killed_holder_block
     assert len(keys) == len(set(keys))
 
 
+@pytest.mark.slow
 def test_a_full_disk_keeps_the_last_checkpoint_and_exits_with_one_line(tmp_path):
     out = tmp_path / "run"
     hidden = ["--hidden", "64"]  # weights of ~100 KB, over the file-size limit below
@@ -143,6 +147,7 @@ def test_a_full_disk_keeps_the_last_checkpoint_and_exits_with_one_line(tmp_path)
     assert _rnnkit("train", "lm", "--resume", out, "--max-steps", "8").returncode == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("umask", [0o022, 0o077])
 def test_run_files_honour_the_umask(tmp_path, umask):
     out = tmp_path / "run"
@@ -190,6 +195,7 @@ def test_kill_9_at_ten_random_moments_then_resume_ends_at_the_uninterrupted_weig
     assert keys == [(r["step"], r["full"]) for r in RunDirectory(whole).read_metrics()]
 
 
+@pytest.mark.slow
 def test_a_run_left_without_a_whole_checkpoint_is_refused_with_one_line(tmp_path):
     out = tmp_path / "run"
     assert _rnnkit(*_train_args(out, "--max-steps", "2")).returncode == 0
@@ -201,6 +207,7 @@ def test_a_run_left_without_a_whole_checkpoint_is_refused_with_one_line(tmp_path
         RunDirectory(out).checkpoint()
 
 
+@pytest.mark.slow
 def test_a_header_row_is_detected_said_and_never_trained_on(tmp_path):
     data = tmp_path / "reviews.csv"
     rows = [("good fun", "pos"), ("bad day", "neg")] * 20
@@ -228,6 +235,7 @@ def test_a_field_longer_than_the_csv_modules_default_limit_is_read(tmp_path):
     assert examples[0] == (long.strip(), "a")
 
 
+@pytest.mark.slow
 def test_a_config_json_with_an_absurd_size_is_refused_stating_the_estimate(tmp_path):
     out = tmp_path / "run"
     assert _rnnkit(*_train_args(out, "--max-steps", "2")).returncode == 0
@@ -241,6 +249,7 @@ def test_a_config_json_with_an_absurd_size_is_refused_stating_the_estimate(tmp_p
         assert "config.json" in line and "GiB" in line and "of memory" in line, line
 
 
+@pytest.mark.slow
 def test_a_corrupt_sentencepiece_model_names_the_file(tmp_path):
     out = tmp_path / "run"
     big = tmp_path / "big.txt"

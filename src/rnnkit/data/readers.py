@@ -30,7 +30,7 @@ import os
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -505,7 +505,7 @@ def _parse_date(path, line, text, name, date_format, issues: Issues) -> datetime
             else datetime.strptime(text, date_format)
         )
         if when.tzinfo is not None:  # compare aware times in UTC, beside naive ones
-            when = when.astimezone(timezone.utc).replace(tzinfo=None)
+            when = when.astimezone(UTC).replace(tzinfo=None)
     except (ValueError, OverflowError):
         fmt = "an ISO date (YYYY-MM-DD)" if date_format is None else f"a date as {date_format!r}"
         issues.report(DataError(path, line, f"{fmt} in column {name!r}", repr(text)))

@@ -64,6 +64,11 @@ __all__ = [
     "train",
     "load",
     "load_config",
+    "read_source",
+    "source_name",
+    "rows_of",
+    "fields_of",
+    "MEMORY",
 ]
 
 TASKS: dict[str, type[Task]] = {}
@@ -107,6 +112,84 @@ def get_task(name: str) -> Task:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ConfigError(f"unknown task {name!r}{hint}; choose one of {', '.join(names)}")
     return TASKS[name]()
+
+
+# -- data in memory ---------------------------------------------------------------------------
+#: ``config.data.data`` (or ``valid``) of a run trained on data passed in memory:
+#: ``memory:<SHA-256 of the records>``; resuming needs the same records again.
+MEMORY = "memory:"
+
+
+def is_path(value: Any) -> bool:
+    """A path (or None); a string with a line break is text passed in memory (``lm``)."""
+    if isinstance(value, str):
+        return "\n" not in value
+    return value is None or isinstance(value, os.PathLike)
+
+
+def records_digest(records: Any) -> str:
+    """A SHA-256 of records made of strings, numbers, lists and tables."""
+    import hashlib
+    import json
+
+    def plain(x):
+        if hasattr(x, "values") and hasattr(x, "columns") and hasattr(x, "dates"):
+            return [list(x.columns), x.dates, x.values.tolist()]  # a NumericTable
+        if hasattr(x, "tokens") and hasattr(x, "tags"):
+            return [list(x.tokens), list(x.tags)]  # a TaggedSentence
+        return x
+
+    text = json.dumps(records, default=plain, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def rows_of(items: Any, which: str) -> list:
+    """Records passed in memory as a list: a pandas DataFrame becomes dicts of its rows
+    (pandas itself is not needed), any other iterable is listed."""
+    if hasattr(items, "to_dict") and hasattr(items, "columns"):
+        return items.to_dict("records")
+    if isinstance(items, str | bytes | dict) or not hasattr(items, "__iter__"):
+        raise ConfigError(
+            f"{which} must be a path or a list of records, got {type(items).__name__}"
+        )
+    rows = list(items)
+    if not rows:
+        raise DataError(which, None, "at least one record", "none")
+    return rows
+
+
+def fields_of(row: Any, names: Sequence[str], which: str, i: int, what: str) -> list:
+    """The fields ``names`` of a record: a tuple/list in that order, or a dict by name."""
+    if isinstance(row, dict):
+        missing = [n for n in names if n not in row]
+        if missing:
+            raise DataError(
+                f"{which}[{i}]", None, f"{what}: the keys {list(names)}", repr(row)[:80]
+            )
+        return [row[n] for n in names]
+    if isinstance(row, tuple | list) and len(row) == len(names):
+        return list(row)
+    raise DataError(f"{which}[{i}]", None, what, repr(row)[:80])
+
+
+def source_name(value: str, which: str) -> str:
+    """A source's name for messages: the path, or ``data`` / ``valid`` for records in memory."""
+    return which if value.startswith(MEMORY) else value
+
+
+def read_source(config: RunConfig, which: str, read_file: Callable[[str], Any]) -> Any:
+    """The records of ``config.data.<which>``: the file read by ``read_file``, or the
+    records passed in memory (``rnnkit.train(..., data=records)``)."""
+    value = getattr(config.data, which)
+    if not (isinstance(value, str) and value.startswith(MEMORY)):
+        return read_file(value)
+    memory = config.__dict__.get("memory", {})
+    if which not in memory:
+        raise ConfigError(
+            f"this run's {which} were passed in memory; pass the same records again "
+            f"({which}=...) to use or resume it"
+        )
+    return memory[which]
 
 
 # -- the parts a task declares -------------------------------------------------------------
@@ -338,6 +421,12 @@ class Task:
         """The records of one file, read as ``config`` says (``evaluate --data``)."""
         raise NotImplementedError
 
+    def from_memory(self, items: Any, config: RunConfig, which: str) -> Sequence:
+        """Records passed in memory (``data=`` or ``valid=`` of ``rnnkit.train``), checked
+        and in the form :meth:`read_file` gives; a malformed one is a DataError naming
+        its index."""
+        raise ConfigError(f"the {self.name} task takes its data from files only")
+
     def fit_assets(self, config: RunConfig, splits: Splits) -> Assets | None:
         """Fit tokenizers and vocabularies on the training records."""
         return None
@@ -538,11 +627,13 @@ def train(
         >>> print(lm.generate("ROMEO:", max_new=100, temperature=0.8))  # doctest: +SKIP
     """
     task_obj = get_task(task)
+    memory = {k: options.pop(k) for k in ("data", "valid") if not is_path(options.get(k))}
     if resume is not None:
         run = RunDirectory.open(resume)
         cfg = load_config(run)
         if cfg.task != task:
             raise ConfigError(f"{resume} is a {cfg.task!r} run, not {task!r}")
+        _attach_memory(task_obj, cfg, memory, resume=True)
         sections = _sections(cfg, options)
         fixed = {k for s in ("model", "data") for k in sections[s]}
         fixed |= set(sections["train"]) - RESUMABLE
@@ -562,6 +653,7 @@ def train(
         for name in ("data", "valid"):
             if getattr(cfg.data, name, None) is not None:
                 setattr(cfg.data, name, str(Path(getattr(cfg.data, name)).resolve()))
+        _attach_memory(task_obj, cfg, memory, resume=False)
         cfg.validate()
         run = None
         if distributed.is_main_process():  # under torchrun, rank 0 makes the run directory
@@ -591,6 +683,25 @@ def train(
     finally:
         if run is not None:
             run.unlock()
+
+
+def _attach_memory(task: Task, cfg: RunConfig, memory: dict, *, resume: bool) -> None:
+    """Records passed in memory: checked by the task, kept beside the config (not in
+    config.json, which records their SHA-256 as ``memory:<hash>``)."""
+    records = {}
+    for which, items in memory.items():
+        if not hasattr(cfg.data, which):
+            raise ConfigError(f"the {cfg.task} task has no setting {which!r}")
+        records[which] = task.from_memory(items, cfg, which)
+        digest = MEMORY + records_digest(records[which])
+        recorded = getattr(cfg.data, which)
+        if resume and recorded != digest:
+            raise ConfigError(
+                f"the {which} passed differ from those the run was trained on "
+                f"({recorded or 'a file'}); pass the same {which} to resume it"
+            )
+        setattr(cfg.data, which, digest)
+    cfg.__dict__["memory"] = records
 
 
 def _new_config(task: Task, config) -> RunConfig:

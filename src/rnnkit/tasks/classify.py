@@ -49,8 +49,12 @@ from rnnkit.tasks.base import (
     SampledBatches,
     Splits,
     Task,
+    fields_of,
     make_text_tokenizer,
+    read_source,
     register,
+    rows_of,
+    source_name,
 )
 from rnnkit.training.checkpoint import RunDirectory
 from rnnkit.training.distributed import DistInfo
@@ -225,19 +229,22 @@ def _held_out(examples: Examples) -> tuple[list[int], list[int]]:
 def read_splits(config: RunConfig) -> Splits:
     """The ``(text, label)`` examples to train and validate on: the embedded names, or files."""
     d = config.data
+    read = lambda path: read_examples(path, config)  # noqa: E731
     if d.data is None:
         train, train_source = embedded.load("names", "train"), "names (train split)"
     else:
-        train, train_source = read_examples(d.data, config), d.data
+        train, train_source = read_source(config, "data", read), source_name(d.data, "data")
     if d.valid is not None:
-        return Splits(train, read_examples(d.valid, config), train_source, d.valid)
+        return Splits(
+            train, read_source(config, "valid", read), train_source, source_name(d.valid, "valid")
+        )
     if d.data is None:
         return Splits(train, embedded.load("names", "valid"), train_source, "names (valid split)")
     train_idx, valid_idx = _held_out(train)
     if not valid_idx:
         raise DataError(d.data, None, "at least 2 examples of a label to hold out", "fewer")
-    held = f"{d.data} (stratified {VALID_FRACTION:.0%})"
-    return Splits(take(train, train_idx), take(train, valid_idx), d.data, held)
+    held = f"{train_source} (stratified {VALID_FRACTION:.0%})"
+    return Splits(take(train, train_idx), take(train, valid_idx), train_source, held)
 
 
 def _dataset(examples: Examples, assets: ClassifyAssets, source: str) -> LabelledDataset:
@@ -492,6 +499,24 @@ class ClassificationTask(Task):
 
     def read_file(self, path, config: RunConfig) -> Examples:
         return read_examples(path, config)
+
+    def from_memory(self, items, config: RunConfig, which: str) -> list[tuple[str, str]]:
+        """``(text, label)`` pairs, or dicts with the keys ``text`` and ``label`` (or the
+        names given as ``text_column`` / ``label_column``); a DataFrame's rows."""
+        d = config.data
+        keys = [
+            d.text_column if isinstance(d.text_column, str) else "text",
+            d.label_column if isinstance(d.label_column, str) else "label",
+        ]
+        out = []
+        for i, row in enumerate(rows_of(items, which)):
+            text, label = fields_of(row, keys, which, i, "a (text, label) pair")
+            if not isinstance(text, str) or not text.strip():
+                raise DataError(f"{which}[{i}]", None, "a non-empty text", repr(text)[:60])
+            if label is None or not str(label).strip():
+                raise DataError(f"{which}[{i}]", None, "a label", repr(label))
+            out.append((text.strip(), str(label).strip()))
+        return out
 
     def fit_assets(self, config: RunConfig, splits: Splits) -> ClassifyAssets:
         d = config.data

@@ -50,6 +50,7 @@ from rnnkit.tasks.forecast_data import (
     ForecastData,
     baseline_context,
     clean_report,
+    columns_from_memory,
     fit_ridge,
     forecast_levels,
     input_columns,
@@ -566,6 +567,10 @@ class ForecastTask(Task):
 
     def read_file(self, path, config: RunConfig) -> NumericTable:
         return read_numeric_csv(path, input_columns(config))
+
+    def from_memory(self, items, config: RunConfig, which: str) -> dict[str, list]:
+        """A pandas DataFrame, a dict of columns, or rows of dicts with named columns."""
+        return columns_from_memory(items, which)
 
     def fit_assets(self, config: RunConfig, splits: Splits) -> ForecastAssets:
         data = prepare_series(splits.train, config, None, split=True)

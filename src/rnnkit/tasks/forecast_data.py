@@ -32,6 +32,7 @@ from rnnkit.data.timeseries import (
 )
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.forecaster import Forecaster
+from rnnkit.tasks.base import MEMORY, read_source, rows_of
 
 __all__ = [
     "DATE_NAMES",
@@ -109,18 +110,60 @@ def read_series(config: RunConfig) -> NumericTable:
         d.date_column = d.date_column or "Date"
         d.season = d.season or info.season
     else:
-        header = read_header(d.data)
+        memory = d.data.startswith(MEMORY)
+        columns_in = read_source(config, "data", lambda path: None) if memory else None
+        header = list(columns_in) if memory else read_header(d.data)
         date_column = resolve_date_column(d.date_column, header)
         features = _split_names(d.features) or [h for h in header if h != date_column]
         d.target = d.target or features[-1]
         columns = features + ([d.target] if d.target not in features else [])
-        table = read_numeric_csv(d.data, columns, date_column=date_column)
+        if memory:
+            table = table_from_columns(columns_in, columns, date_column)
+        else:
+            table = read_numeric_csv(d.data, columns, date_column=date_column)
         d.date_column = date_column or "none"
         d.season = d.season or infer_season(table.dates)
     d.features = features
     for name in [*features, d.target]:
         table.column(name)  # names the file when a column is missing
     return table
+
+
+def columns_from_memory(items, which: str) -> dict[str, list]:
+    """A series passed in memory as columns: a pandas DataFrame, a dict of columns, or
+    rows (dicts with named columns); every column as long as the others."""
+    if hasattr(items, "to_dict") and hasattr(items, "columns"):  # pandas stays optional
+        items = {str(c): list(items[c]) for c in items.columns}
+    elif not isinstance(items, dict):
+        rows = rows_of(items, which)
+        if not all(isinstance(r, dict) for r in rows):
+            raise DataError(which, None, "a DataFrame, a dict of columns or rows of dicts", "other")
+        items = {k: [r.get(k) for r in rows] for k in rows[0]}
+    columns = {str(k): list(v) for k, v in items.items()}
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) != 1 or not lengths or 0 in lengths:
+        raise DataError(
+            which, None, "non-empty columns of one length", f"lengths {sorted(lengths)}"
+        )
+    return columns
+
+
+def table_from_columns(columns: dict[str, list], names: list[str], date_column) -> NumericTable:
+    """The named columns as a :class:`NumericTable`: finite numbers, checked by index."""
+    for name in [*names, *([date_column] if date_column else [])]:
+        if name not in columns:
+            raise DataError("data", None, f"a column {name!r}", f"the columns {list(columns)}")
+    values = np.empty((len(columns[names[0]]), len(names)))
+    for j, name in enumerate(names):
+        for i, v in enumerate(columns[name]):
+            try:
+                values[i, j] = float(v)
+            except (TypeError, ValueError):
+                raise DataError(f"data[{name}][{i}]", None, "a number", repr(v)) from None
+            if not np.isfinite(values[i, j]):
+                raise DataError(f"data[{name}][{i}]", None, "a finite number", repr(v))
+    dates = [str(x) for x in columns[date_column]] if date_column else None
+    return NumericTable(values, list(names), dates, list(range(len(values))), "data")
 
 
 def input_columns(config: RunConfig) -> list[str]:

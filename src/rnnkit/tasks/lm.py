@@ -35,7 +35,17 @@ from rnnkit.generate import module_device, stream_generate
 from rnnkit.metrics import bits_per_token, perplexity
 from rnnkit.models.language_model import RNNLanguageModel
 from rnnkit.models.window_lm import WindowLanguageModel
-from rnnkit.tasks.base import Assets, Predictor, Splits, Task, make_text_tokenizer, register
+from rnnkit.tasks.base import (
+    Assets,
+    Predictor,
+    Splits,
+    Task,
+    make_text_tokenizer,
+    read_source,
+    register,
+    rows_of,
+    source_name,
+)
 from rnnkit.training.checkpoint import RunDirectory
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.trainer import StepOutput
@@ -128,23 +138,25 @@ def read_splits(config: RunConfig) -> Splits:
     d = config.data
     if d.data is None:
         if d.valid is not None:
-            return Splits(
-                [embedded.load("shakespeare")], [read_corpus(d.valid)], "shakespeare", d.valid
-            )
+            valid = read_source(config, "valid", read_corpus)
+            return Splits([embedded.load("shakespeare")], [valid], "shakespeare", "valid")
         return Splits(
             [embedded.load("shakespeare", "train")],
             [embedded.load("shakespeare", "valid")],
             "shakespeare (train split)",
             "shakespeare (valid split)",
         )
+    train = read_source(config, "data", read_corpus)
     if d.valid is not None:
-        return Splits([read_corpus(d.data)], [read_corpus(d.valid)], d.data, d.valid)
-    if Path(d.data).is_dir():
-        text = read_text(d.data)
+        valid = read_source(config, "valid", read_corpus)
+        return Splits([train], [valid], source_name(d.data, "data"), source_name(d.valid, "valid"))
+    if isinstance(train, str):  # a folder read in memory, or text passed in memory
+        text = train
         cut = text.rfind("\n", 0, int(len(text) * 0.9)) + 1 or int(len(text) * 0.9)
         if cut == 0 or cut >= len(text):
             cut = int(len(text) * 0.9)
-        return Splits([text[:cut]], [text[cut:]], d.data, f"{d.data} (last 10%)")
+        name = source_name(d.data, "data")
+        return Splits([text[:cut]], [text[cut:]], name, f"{name} (last 10%)")
     train, valid = split_span(d.data)
     return Splits([train], [valid], d.data, f"{d.data} (last 10%)")
 
@@ -465,6 +477,17 @@ class LanguageModelTask(Task):
 
     def read_file(self, path, config: RunConfig) -> list[Text]:
         return [read_corpus(os.fspath(path))]
+
+    def from_memory(self, items, config: RunConfig, which: str) -> str:
+        """One string, or a list of strings (each ends a line), as one text."""
+        texts = [items] if isinstance(items, str) else rows_of(items, which)
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise DataError(f"{which}[{i}]", None, "a string", type(text).__name__)
+        text = "".join(t if t.endswith("\n") or len(texts) == 1 else t + "\n" for t in texts)
+        if not text.strip():
+            raise DataError(which, None, "some text", "only whitespace")
+        return text
 
     def fit_assets(self, config: RunConfig, splits: Splits) -> LMAssets:
         d = config.data

@@ -56,6 +56,7 @@ from rnnkit.tasks.base import (
 )
 from rnnkit.tasks.seq2seq_data import (
     Pairs,
+    pairs_from_memory,
     read_pairs_file,
     read_splits,
     restoration_pairs,
@@ -526,6 +527,9 @@ class Seq2SeqTask(Task):
 
     def read_file(self, path, config: RunConfig) -> Pairs:
         return read_pairs_file(path, config)
+
+    def from_memory(self, items, config: RunConfig, which: str) -> Pairs:
+        return pairs_from_memory(items, config, which)
 
     def fit_assets(self, config: RunConfig, splits: Splits) -> Seq2SeqAssets:
         d = config.data

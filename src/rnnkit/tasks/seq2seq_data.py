@@ -17,7 +17,7 @@ from rnnkit.config import RunConfig
 from rnnkit.data import embedded
 from rnnkit.data.readers import ReadResult, read_pairs, take
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.base import Splits
+from rnnkit.tasks.base import Splits, fields_of, read_source, rows_of, source_name
 
 __all__ = [
     "MAX_LINE_LENGTH",
@@ -85,18 +85,32 @@ def read_splits(config: RunConfig) -> Splits:
     """The ``(source, target)`` pairs to train and validate on: the embedded restoration
     task, or files."""
     d = config.data
+    read = lambda path: read_pairs_file(path, config)  # noqa: E731
     if d.data is None:
         train, train_source = restoration_pairs("train"), "shakespeare restoration (train)"
     else:
-        train, train_source = read_pairs_file(d.data, config), d.data
+        train, train_source = read_source(config, "data", read), source_name(d.data, "data")
     if d.valid is not None:
-        return Splits(train, read_pairs_file(d.valid, config), train_source, d.valid)
+        valid = read_source(config, "valid", read)
+        return Splits(train, valid, train_source, source_name(d.valid, "valid"))
     if d.data is None:
         return Splits(
             train, restoration_pairs("valid"), train_source, "shakespeare restoration (valid)"
         )
     train_idx, valid_idx = _held_out(train)
     if not valid_idx:
-        raise DataError(d.data, None, "at least 2 pairs, to hold some out", f"{len(train)}")
-    held = f"{d.data} (held-out {VALID_FRACTION:.0%})"
-    return Splits(take(train, train_idx), take(train, valid_idx), d.data, held)
+        raise DataError(train_source, None, "at least 2 pairs, to hold some out", f"{len(train)}")
+    held = f"{train_source} (held-out {VALID_FRACTION:.0%})"
+    return Splits(take(train, train_idx), take(train, valid_idx), train_source, held)
+
+
+def pairs_from_memory(items, config: RunConfig, which: str) -> list[tuple[str, str]]:
+    """``(source, target)`` pairs, or dicts with ``source`` and ``target``."""
+    out = []
+    for i, row in enumerate(rows_of(items, which)):
+        src, tgt = fields_of(row, ["source", "target"], which, i, "a (source, target) pair")
+        for side, text in (("source", src), ("target", tgt)):
+            if not isinstance(text, str) or not text.strip():
+                raise DataError(f"{which}[{i}]", None, f"a non-empty {side} text", repr(text)[:60])
+        out.append((src.strip(), tgt.strip()))
+    return out

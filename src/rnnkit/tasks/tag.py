@@ -62,6 +62,7 @@ from rnnkit.tasks.tag_data import (
     read_splits,
     read_tagged,
     tagged_dataset,
+    tagged_from_memory,
 )
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.trainer import StepOutput
@@ -518,6 +519,9 @@ class TaggingTask(Task):
 
     def read_file(self, path, config: RunConfig) -> Sequence[TaggedSentence]:
         return read_tagged(path, config)
+
+    def from_memory(self, items, config: RunConfig, which: str) -> Sequence[TaggedSentence]:
+        return tagged_from_memory(items, config, which)
 
     def fit_assets(self, config: RunConfig, splits: Splits) -> TagAssets:
         d = config.data

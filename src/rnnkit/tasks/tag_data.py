@@ -20,7 +20,7 @@ from rnnkit.data.readers import ReadResult
 from rnnkit.data.vectors import read_word_vectors, vectors_for_vocab
 from rnnkit.data.vocab import Vocab
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.base import Splits
+from rnnkit.tasks.base import Splits, fields_of, read_source, rows_of, source_name
 
 __all__ = [
     "VALID_EVERY",
@@ -116,18 +116,42 @@ def _held_out(sentences: ReadResult) -> tuple[ReadResult, ReadResult]:
 def read_splits(config: RunConfig) -> Splits:
     """The sentences to train and validate on: the embedded ``ner``, or files."""
     d = config.data
+    read = lambda path: read_tagged(path, config)  # noqa: E731
     if d.data is None:
         train, train_source = embedded.load("ner", "train"), "ner (train split)"
     else:
-        train, train_source = read_tagged(d.data, config), d.data
+        train, train_source = read_source(config, "data", read), source_name(d.data, "data")
     if d.valid is not None:
-        return Splits(train, read_tagged(d.valid, config), train_source, d.valid)
+        valid = read_source(config, "valid", read)
+        return Splits(train, valid, train_source, source_name(d.valid, "valid"))
     if d.data is None:
         return Splits(train, embedded.load("ner", "valid"), train_source, "ner (valid split)")
     train, valid = _held_out(train)
     if not valid or not train:
-        raise DataError(d.data, None, f"at least {VALID_EVERY} sentences to hold out 10%", "fewer")
-    return Splits(train, valid, d.data, f"{d.data} (every {VALID_EVERY}th sentence)")
+        raise DataError(
+            train_source, None, f"at least {VALID_EVERY} sentences to hold out 10%", "fewer"
+        )
+    return Splits(train, valid, train_source, f"{train_source} (every {VALID_EVERY}th sentence)")
+
+
+def tagged_from_memory(items, config: RunConfig, which: str) -> ReadResult[TaggedSentence]:
+    """``(tokens, tags)`` pairs or dicts with ``tokens`` and ``tags``, checked as a file's
+    sentences are (one tag per token, the scheme when one is given)."""
+    out = []
+    for i, row in enumerate(rows_of(items, which)):
+        tokens, tags = fields_of(row, ["tokens", "tags"], which, i, "a (tokens, tags) pair")
+        ok = isinstance(tokens, list | tuple) and isinstance(tags, list | tuple)
+        if not ok or not tokens or len(tokens) != len(tags):
+            raise DataError(
+                f"{which}[{i}]", None, "as many tags as tokens, at least one", repr(row)[:80]
+            )
+        if not all(isinstance(t, str) and t and not t.isspace() for t in [*tokens, *tags]):
+            raise DataError(f"{which}[{i}]", None, "non-empty strings", repr(row)[:80])
+        sentence = TaggedSentence(list(tokens), list(tags))
+        if config.data.scheme in ("BIO", "BIOES", "IO"):
+            _check_scheme(sentence, config.data.scheme, f"{which}[{i}]", None)
+        out.append(sentence)
+    return ReadResult(out, source=which, lines=[None] * len(out))
 
 
 def tagged_dataset(

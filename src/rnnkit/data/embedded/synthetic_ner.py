@@ -41,6 +41,7 @@ import random
 import re
 
 from rnnkit.data.conll import TaggedSentence
+from rnnkit.data.embedded.files import read_text_file
 from rnnkit.errors import ConfigError
 
 __all__ = [
@@ -360,9 +361,27 @@ def generate_ner(n: int, seed: int = 0) -> list[TaggedSentence]:
     return sentences
 
 
+def build_ner_split(name: str) -> list[TaggedSentence]:
+    """A split as generated (``scripts/build_embedded_data.py``; needs Faker)."""
+    return generate_ner(SPLIT_SIZES[name], seed=100 + _SPLIT_SEEDS[name])
+
+
+def to_conll(sentences: list[TaggedSentence]) -> str:
+    """``token<TAB>tag`` lines, a blank line after each sentence."""
+    return "".join(
+        "".join(f"{t}\t{g}\n" for t, g in zip(s.tokens, s.tags)) + "\n" for s in sentences
+    )
+
+
 @functools.lru_cache(maxsize=4)
 def _split(name: str) -> tuple[TaggedSentence, ...]:
-    return tuple(generate_ner(SPLIT_SIZES[name], seed=100 + _SPLIT_SEEDS[name]))
+    """A split as shipped (ner-NAME.conll.gz)."""
+    sentences = []
+    for block in read_text_file(f"ner-{name}.conll.gz").split("\n\n"):
+        rows = [line.split("\t") for line in block.splitlines() if line]
+        if rows:
+            sentences.append(TaggedSentence([t for t, _ in rows], [g for _, g in rows]))
+    return tuple(sentences)
 
 
 def load_ner(split: str | None = None) -> list[TaggedSentence]:

@@ -18,8 +18,8 @@ name               tokens                                     lossless
 ``korean``         Kiwi morphemes (``form`` or ``form/TAG``)  no
 =================  =========================================  ========
 
-``ascii=True`` transliterates the text first with Unidecode (``"Dvořák"`` ->
-``"Dvorak"``, ``"北京"`` -> ``"Bei Jing"``; the ``ascii`` extra), and
+``ascii=True`` transliterates the text first with anyascii (ISC; ``"Dvořák"`` ->
+``"Dvorak"``, ``"北京"`` -> ``"BeiJing"``), and
 ``ascii="strip_accents"`` drops combining accents only (``"Dvořák"`` ->
 ``"Dvorak"``, ``"北京"`` unchanged), as the PyTorch names tutorial's
 ``unicodeToAscii`` does, with no dependency.

@@ -7,8 +7,6 @@ them (only :mod:`rnnkit.data.vocab`), so the package has no import cycle.
 
 from __future__ import annotations
 
-import functools
-import importlib
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -17,28 +15,23 @@ from rnnkit.errors import ConfigError
 
 __all__ = ["Tokenizer", "strip_accents"]
 
+# "unidecode": the name of True before 0.2.0 (Unidecode, GPL, is no longer used at run time)
 _ASCII_MODES = (False, True, "unidecode", "strip_accents")
 
 
 def _check_ascii(ascii: bool | str) -> bool | str:
     if ascii not in _ASCII_MODES or (ascii == 1 and ascii is not True):
         raise ConfigError(
-            f"ascii must be False, True (Unidecode) or 'strip_accents', got {ascii!r}"
+            f"ascii must be False, True (transliterate with anyascii) or 'strip_accents', "
+            f"got {ascii!r}"
         )
-    if ascii in (True, "unidecode"):
-        _unidecode()  # fail now, not on the first text
     return ascii
 
 
-@functools.lru_cache(maxsize=1)
-def _unidecode():
-    try:
-        return importlib.import_module("unidecode").unidecode
-    except ImportError:
-        raise ConfigError(
-            "ascii=True needs Unidecode: pip install 'rnnkit[ascii]' "
-            "(or ascii='strip_accents', which needs nothing)"
-        ) from None
+def _transliterate(text: str) -> str:
+    from anyascii import anyascii  # ISC licence, no dependencies
+
+    return anyascii(text)
 
 
 def strip_accents(text: str) -> str:
@@ -50,8 +43,8 @@ class Tokenizer:
     """Base class: subclasses set ``name`` and implement tokenize / detokenize.
 
     Args:
-        ascii: False, True (transliterate with Unidecode) or ``"strip_accents"``;
-            applied by :meth:`normalize` before tokenizing.
+        ascii: False, True (transliterate to ASCII with anyascii) or
+            ``"strip_accents"``; applied by :meth:`normalize` before tokenizing.
     """
 
     name = "base"
@@ -67,7 +60,7 @@ class Tokenizer:
             return text
         if self.ascii == "strip_accents":
             return strip_accents(text)
-        return _unidecode()(text)
+        return _transliterate(text)
 
     def tokenize(self, text: str) -> list[str]:
         raise NotImplementedError
