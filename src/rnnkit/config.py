@@ -293,6 +293,11 @@ class TrainConfig(Section):
     )
     deterministic: bool = option(False, "Deterministic kernels only.")
     tensorboard: bool = option(False, "TensorBoard logs in RUN_DIR/tb.", group="output")
+    mlflow: str | None = option(
+        None,
+        "Log to MLflow at this tracking URI (e.g. sqlite:///mlflow.db; the mlflow extra).",
+        group="output",
+    )
     init_from: str | None = option(
         None, "Start from this run's weights (with a new optimiser).", group="output"
     )
@@ -309,6 +314,7 @@ RESUMABLE = frozenset(
         "log_every",
         "early_stopping",
         "tensorboard",
+        "mlflow",
         "device",
     }
 )

@@ -748,6 +748,10 @@ def _fit(
             from rnnkit.training.callbacks import TensorBoardLogger
 
             callbacks.append(TensorBoardLogger(run.file("tb")))
+        if cfg.train.mlflow and info.is_main:
+            from rnnkit.training.callbacks import MLflowLogger
+
+            callbacks.append(MLflowLogger(cfg.train.mlflow))
         trainer = Trainer(
             model,
             cfg.train,
