@@ -19,7 +19,8 @@ ALLOWED = {
     "beam": LOW,
     "plots": LOW,
     "training": LOW | {"config"},
-    "options": LOW | {"config"},
+    "options": LOW | {"config", "tasks", "tune"},
+    "tune": LOW | {"tasks"},
     "tasks": LOW
     | {
         "config",

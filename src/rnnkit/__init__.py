@@ -8,7 +8,12 @@
 
 from rnnkit.errors import CheckpointError, ConfigError, DataError, RnnkitError
 
-__version__ = "0.1.0"
+try:  # one source of truth: pyproject.toml's version, as installed
+    from importlib.metadata import PackageNotFoundError, version
+
+    __version__ = version("rnnkit")
+except PackageNotFoundError:  # pragma: no cover  (a source tree that is not installed)
+    __version__ = "0.2.0"
 
 __all__ = [
     "__version__",

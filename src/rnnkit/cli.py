@@ -9,7 +9,6 @@ usage error and bad input exits with code 2 and one line on stderr.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
@@ -21,13 +20,9 @@ import click
 
 import rnnkit
 from rnnkit.errors import RnnkitError
-from rnnkit.options import GroupedCommand, config_options, options_of, run_command
+from rnnkit.options import TrainGroup, TuneGroup, options_of, run_command, to_json
 
 __all__ = ["main", "cli"]
-
-
-def _json(data) -> str:
-    return json.dumps(data, ensure_ascii=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,43 +32,11 @@ def cli() -> None:
     the tasks)."""
 
 
-# -- train ---------------------------------------------------------------------------------
-class TrainGroup(click.Group):
-    """``rnnkit train TASK``: one command per registered task, built when asked for."""
-
-    def list_commands(self, ctx) -> list[str]:
-        from rnnkit.tasks.base import task_names
-
-        return task_names()
-
-    def get_command(self, ctx, name: str) -> click.Command | None:
-        from rnnkit.tasks.base import TASKS, task_names
-
-        if name not in task_names():
-            return None
-        task = TASKS[name]
-
-        def train(config_file, out, resume, **options) -> None:
-            predictor = rnnkit.train(name, config=config_file, out=out, resume=resume, **options)
-            metrics = predictor.run.read_metrics()
-            click.echo(
-                _json({"run_dir": str(predictor.run.path), **(metrics[-1] if metrics else {})})
-            )
-
-        return GroupedCommand(
-            name,
-            callback=train,
-            params=config_options(task.Config()),
-            help=f"Train a model: {task.summary}. Prints the run directory and the final "
-            "metrics as JSON. Without --data it trains on the task's embedded data.",
-            short_help=task.summary,
-            epilog=task.epilog or None,
-        )
-
-
-@cli.group(cls=TrainGroup)
-def train() -> None:
-    """Train a model for TASK (``rnnkit train TASK --help`` lists its flags)."""
+# -- train and tune: one command per registered task, generated (rnnkit.options) ----------
+cli.add_command(TrainGroup("train", help="Train a model for TASK (``rnnkit train TASK --help``)."))
+cli.add_command(
+    TuneGroup("tune", help="Search hyperparameters for TASK (``rnnkit tune TASK --help``).")
+)
 
 
 # -- evaluate and predict: the run's predictor declares the options ------------------------
@@ -87,7 +50,7 @@ def evaluate(run_dir, args) -> None:
     predictor = rnnkit.load(run_dir)
 
     def score(data=None, **options) -> None:
-        click.echo(_json(predictor.evaluate(data, **options)))
+        click.echo(to_json(predictor.evaluate(data, **options)))
 
     extra = [click.Option(["--data"], help="Score this file instead of the run's held-out data.")]
     run_command("evaluate", score, extra + options_of(predictor.EvaluateOptions), args)
@@ -109,7 +72,7 @@ def predict(run_dir, args) -> None:
         if not items:
             raise click.UsageError("give the inputs as arguments or in a file with --data")
         for result in predictor.predict(items, **options):
-            click.echo(_json(result))
+            click.echo(to_json(result))
 
     extra = [
         click.Argument(["inputs"], nargs=-1),
@@ -186,7 +149,7 @@ def info() -> None:
 
     cuda = torch.cuda.is_available()
     click.echo(
-        _json(
+        to_json(
             {
                 "rnnkit": rnnkit.__version__,
                 "python": platform.python_version(),

@@ -11,14 +11,26 @@ the rest; ``--help`` shows the task's own default beside each flag, in groups.
 from __future__ import annotations
 
 import dataclasses
+import json
+import time
 import typing
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import click
 
 from rnnkit.config import GROUPS, _allowed
 
-__all__ = ["GroupedCommand", "config_options", "options_of", "run_command", "RUN_OPTIONS"]
+__all__ = [
+    "GroupedCommand",
+    "config_options",
+    "tune_options",
+    "options_of",
+    "run_command",
+    "RUN_OPTIONS",
+    "TrainGroup",
+    "TuneGroup",
+]
 
 #: Options of ``rnnkit train TASK`` that are not config fields: where the run goes and
 #: what starts it.
@@ -46,6 +58,11 @@ class GroupedCommand(click.Command):
             if name in groups:
                 with formatter.section(f"{name.capitalize()} options"):
                     formatter.write_dl(groups[name])
+
+
+def to_json(data) -> str:
+    """One JSON line of results (stdout)."""
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _flags(f: dataclasses.Field) -> list[str]:
@@ -121,3 +138,81 @@ def run_command(name: str, callback: Callable, params: Sequence[click.Parameter]
 
     command = GroupedCommand(name, callback=given, params=list(params))
     command.main(args=list(args), prog_name=f"rnnkit {name} RUN_DIR", standalone_mode=False)
+
+
+def tune_options(train_params: list[click.Parameter]) -> list[click.Parameter]:
+    """``rnnkit tune TASK``: the train flags (fixed in every trial) but the run options and
+    the time budget, and the search's own options."""
+    skip = {"time_budget", "out", "config_file", "resume", "seed"}
+    params = [p for p in train_params if p.name not in skip]
+    return params + [
+        GroupedOption(["--trials"], type=click.IntRange(min=1), required=True, group="search",
+                      help="Trials (runs) to try."),
+        GroupedOption(["--time-budget"], type=float, required=True, group="search",
+                      help="Seconds of training for all trials together (an equal share each)."),
+        GroupedOption(["--seed"], type=int, group="search", show_default="0",
+                      help="Seed of the sampler and of every trial."),
+        GroupedOption(["--out"], group="output", show_default="runs/tune-TASK-TIMESTAMP",
+                      help="Folder of the trials, trials.csv, search.png and best.toml."),
+    ]  # fmt: skip
+
+
+# -- the commands ---------------------------------------------------------------------------------
+class TrainGroup(click.Group):
+    """``rnnkit train TASK``: one command per registered task, built when asked for."""
+
+    def list_commands(self, ctx) -> list[str]:
+        from rnnkit.tasks.base import task_names
+
+        return task_names()
+
+    def get_command(self, ctx, name: str) -> click.Command | None:
+        from rnnkit.tasks.base import TASKS, task_names
+
+        if name not in task_names():
+            return None
+        task = TASKS[name]
+
+        def train(config_file, out, resume, **options) -> None:
+            import rnnkit
+
+            predictor = rnnkit.train(name, config=config_file, out=out, resume=resume, **options)
+            metrics = predictor.run.read_metrics()
+            click.echo(
+                to_json({"run_dir": str(predictor.run.path), **(metrics[-1] if metrics else {})})
+            )
+
+        return GroupedCommand(
+            name,
+            callback=train,
+            params=config_options(task.Config()),
+            help=f"Train a model: {task.summary}. Prints the run directory and the final "
+            "metrics as JSON. Without --data it trains on the task's embedded data.",
+            short_help=task.summary,
+            epilog=task.epilog or None,
+        )
+
+
+class TuneGroup(TrainGroup):
+    """``rnnkit tune TASK``: the task's flags (fixed for every trial) and the search's."""
+
+    def get_command(self, ctx, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None:
+            return None
+
+        def tune(trials, time_budget, out, seed, **options) -> None:
+            from rnnkit.tune import tune as run_tune
+
+            out = out or Path("runs") / f"tune-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+            fixed = {k: v for k, v in options.items() if v is not None}
+            result = run_tune(name, trials=trials, time_budget=time_budget, out=out,
+                              seed=seed or 0, **fixed)  # fmt: skip
+            click.echo(to_json(result["best"]))
+
+        return GroupedCommand(
+            name, callback=tune, params=tune_options(command.params),
+            help=f"Search hyperparameters for {name} with Optuna (the tune extra): each trial "
+            "a run on an equal share of --time-budget, scored on the valid split; writes "
+            "trials.csv, search.png and best.toml (rnnkit train TASK --config best.toml).",
+        )  # fmt: skip

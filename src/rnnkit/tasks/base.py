@@ -409,6 +409,9 @@ class Task:
     higher_is_better: ClassVar[Collection[str]] = frozenset()
     #: one line for ``rnnkit train --help``
     summary: ClassVar[str] = ""
+    #: ``rnnkit tune``'s space, by config field: ``("log", low, high)``, ``("float", low,
+    #: high)``, ``("int", low, high[, step])`` or ``("choice", [values])``
+    search_space: ClassVar[dict[str, tuple]] = {}
     #: text after the flags in ``rnnkit train TASK --help`` (a drawing, an example)
     epilog: ClassVar[str] = ""
 

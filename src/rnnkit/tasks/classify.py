@@ -493,6 +493,13 @@ class ClassificationTask(Task):
     Predictor = ClassifierPredictor
     Assets = ClassifyAssets
     higher_is_better = frozenset({"accuracy", "macro_f1"})
+    search_space = {
+        "lr": ("log", 1e-3, 1e-2),
+        "hidden_size": ("int", 64, 512, 64),
+        "dropout": ("float", 0.0, 0.5),
+        "embedding_dim": ("choice", [32, 64, 128]),
+        "pooling": ("choice", ["max", "mean", "last"]),
+    }
 
     def read_splits(self, config: RunConfig) -> Splits:
         return read_splits(config)

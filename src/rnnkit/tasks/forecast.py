@@ -557,6 +557,12 @@ class ForecastTask(Task):
     Predictor = ForecastPredictor
     Assets = ForecastAssets
     higher_is_better = frozenset()
+    search_space = {
+        "lr": ("log", 1e-3, 1e-2),
+        "hidden_size": ("int", 16, 128, 16),
+        "dropout": ("float", 0.0, 0.5),
+        "cell": ("choice", ["gru", "lstm"]),
+    }
 
     def read_splits(self, config: RunConfig) -> Splits:
         """The whole series (its rows are split in time into train | valid | test windows)."""

@@ -471,6 +471,13 @@ class LanguageModelTask(Task):
     Predictor = LanguageModelPredictor
     Assets = LMAssets
     higher_is_better = frozenset()
+    search_space = {
+        "lr": ("log", 5e-4, 1e-2),
+        "hidden_size": ("int", 64, 512, 64),
+        "num_layers": ("int", 1, 3),
+        "dropout": ("float", 0.0, 0.5),
+        "embedding_dim": ("choice", [32, 64, 128]),
+    }
 
     def read_splits(self, config: RunConfig) -> Splits:
         return read_splits(config)

@@ -521,6 +521,12 @@ class Seq2SeqTask(Task):
     Predictor = Seq2SeqPredictor
     Assets = Seq2SeqAssets
     higher_is_better = frozenset({"char_accuracy", "exact_match", "bleu", "chrf"})
+    search_space = {
+        "lr": ("log", 1e-3, 1e-2),
+        "hidden_size": ("int", 64, 256, 64),
+        "embedding_dim": ("choice", [32, 64]),
+        "attention": ("choice", ["general", "additive", "dot"]),
+    }
 
     def read_splits(self, config: RunConfig) -> Splits:
         return read_splits(config)

@@ -513,6 +513,13 @@ class TaggingTask(Task):
     Predictor = TaggerPredictor
     Assets = TagAssets
     higher_is_better = frozenset({"accuracy", "precision", "recall", "f1"})
+    search_space = {
+        "lr": ("log", 1e-3, 3e-2),
+        "hidden_size": ("int", 64, 256, 32),
+        "dropout": ("float", 0.1, 0.6),
+        "word_dropout": ("float", 0.0, 0.2),
+        "char_hidden_size": ("choice", [0, 25, 50]),
+    }
 
     def read_splits(self, config: RunConfig) -> Splits:
         return read_splits(config)

@@ -1,0 +1,73 @@
+"""rnnkit tune: trials from the task's declared space, each a run on a share of the
+budget, scored on the valid split; trials.csv, search.png and best.toml, which
+`rnnkit train TASK --config best.toml` trains again with the same config."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from rnnkit.cli import main
+from rnnkit.tasks import TASKS
+from rnnkit.tasks.base import BUILTIN_TASKS
+
+pytest.importorskip("optuna", reason="the tune extra (installed by make test)")
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _run(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        main([str(a) for a in argv])
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_every_built_in_task_declares_a_space_of_its_own_fields():
+    for name in BUILTIN_TASKS:
+        task = TASKS[name]
+        fields = {f.name for _, f, _ in task.Config().fields()}
+        assert task.search_space and set(task.search_space) <= fields, name
+
+
+@pytest.mark.slow
+def test_tune_writes_trials_a_plot_and_a_best_config_that_trains_again(tmp_path, capsys):
+    out = tmp_path / "search"
+    code, stdout, err = _run(
+        capsys, "tune", "classify", "--data", FIXTURES / "tasks" / "classify.tsv",
+        "--trials", 3, "--time-budget", 4.5, "--out", out, "--ngram-buckets", 64,
+        "--eval-every", 5,
+    )  # fmt: skip
+    assert code == 0, err
+    best = json.loads(stdout)
+    rows = list(csv.DictReader((out / "trials.csv").open()))
+    assert [r["trial"] for r in rows] == ["0", "1", "2"]
+    assert {"lr", "hidden_size", "dropout"} <= set(rows[0])
+    assert (out / "search.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    values = [float(r["value"]) for r in rows if r["state"] == "COMPLETE"]
+    assert best["valid_macro_f1"] == max(values)  # macro-F1: higher is better
+    code, stdout, err = _run(capsys, "train", "classify", "--config", out / "best.toml",
+                             "--out", tmp_path / "again")  # fmt: skip
+    assert code == 0, err
+    trial = json.loads((Path(best["run"]) / "config.json").read_text())
+    again = json.loads((tmp_path / "again" / "config.json").read_text())
+    assert again["model"] == trial["model"] and again["train"] == trial["train"]
+
+
+def test_without_optuna_tune_names_its_extra(tmp_path, capsys, monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_optuna(name, *args, **kwargs):
+        if name.startswith("optuna"):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_optuna)
+    code, _, err = _run(capsys, "tune", "lm", "--trials", 1, "--time-budget", 1,
+                        "--out", tmp_path / "t")  # fmt: skip
+    assert code == 2 and err.strip() == "rnnkit: error: rnnkit tune needs optuna: pip install 'rnnkit[tune]'"
