@@ -70,4 +70,7 @@ def test_without_optuna_tune_names_its_extra(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_optuna)
     code, _, err = _run(capsys, "tune", "lm", "--trials", 1, "--time-budget", 1,
                         "--out", tmp_path / "t")  # fmt: skip
-    assert code == 2 and err.strip() == "rnnkit: error: rnnkit tune needs optuna: pip install 'rnnkit[tune]'"
+    assert (
+        code == 2
+        and err.strip() == "rnnkit: error: rnnkit tune needs optuna: pip install 'rnnkit[tune]'"
+    )
