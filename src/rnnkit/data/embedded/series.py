@@ -1,9 +1,9 @@
-"""The embedded time series for forecasting, read from pmdarima's data files.
+"""The embedded time series for forecasting, shipped as package data.
 
-Both come from the `pmdarima <https://pypi.org/project/pmdarima/>`_ package
-(MIT licence; the ``forecast`` extra: ``pip install 'rnnkit[forecast]'``). Its
-files are read as package data: pmdarima itself (and with it pandas and
-statsmodels) is never imported.
+Both come from the data files of the `pmdarima <https://pypi.org/project/pmdarima/>`_
+package (MIT licence), read at build time by ``scripts/build_embedded_data.py``
+(pmdarima is a development dependency and is never imported) and shipped as
+``msft.csv.gz`` and ``taylor.csv.gz``.
 
 ``msft``
     Daily Microsoft prices, 1986-03-13 to 2017-11-10 (7,983 trading days): the
