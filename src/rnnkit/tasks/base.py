@@ -342,9 +342,11 @@ class Predictor:
             return splits.valid, splits.valid_source
         if isinstance(data, str | os.PathLike):
             return task.read_file(data, self.config), os.fspath(data)
-        if not isinstance(data, Sequence):
-            raise ConfigError(f"data must be a path, a list of records or None, got {data!r}")
-        return data, "records"
+        if type(task).from_memory is Task.from_memory:  # a task without checks of its own
+            if not isinstance(data, Sequence):
+                raise ConfigError(f"data must be a path, a list of records or None, got {data!r}")
+            return data, "records"
+        return task.from_memory(data, self.config, "data"), "data"  # checked as train's are
 
     def parse_input(self, text: str) -> Any:
         """One input from a command-line argument (default: the text itself)."""
@@ -666,7 +668,7 @@ def train(
     try:
         if resume is not None:
             assets, data = task_obj.setup(cfg, run=run)
-            if run is not None:
+            if distributed.is_main_process():
                 run.save_config(cfg)  # the new limits, in this release's format
         else:
             assets, data = task_obj.setup(cfg)

@@ -522,7 +522,7 @@ class ClassificationTask(Task):
                 raise DataError(f"{which}[{i}]", None, "a non-empty text", repr(text)[:60])
             if label is None or not str(label).strip():
                 raise DataError(f"{which}[{i}]", None, "a label", repr(label))
-            out.append((text.strip(), str(label).strip()))
+            out.append((text, str(label)))
         return out
 
     def fit_assets(self, config: RunConfig, splits: Splits) -> ClassifyAssets:

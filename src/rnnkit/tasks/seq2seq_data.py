@@ -112,5 +112,5 @@ def pairs_from_memory(items, config: RunConfig, which: str) -> list[tuple[str, s
         for side, text in (("source", src), ("target", tgt)):
             if not isinstance(text, str) or not text.strip():
                 raise DataError(f"{which}[{i}]", None, f"a non-empty {side} text", repr(text)[:60])
-        out.append((src.strip(), tgt.strip()))
+        out.append((src, tgt))
     return out

@@ -139,6 +139,8 @@ def tagged_from_memory(items, config: RunConfig, which: str) -> ReadResult[Tagge
     sentences are (one tag per token, the scheme when one is given)."""
     out = []
     for i, row in enumerate(rows_of(items, which)):
+        if isinstance(row, TaggedSentence):
+            row = (row.tokens, row.tags)
         tokens, tags = fields_of(row, ["tokens", "tags"], which, i, "a (tokens, tags) pair")
         ok = isinstance(tokens, list | tuple) and isinstance(tags, list | tuple)
         if not ok or not tokens or len(tokens) != len(tags):

@@ -23,6 +23,8 @@ the optimiser step. :class:`TensorBoardLogger` (``--tensorboard``) and
 
 from __future__ import annotations
 
+import contextlib
+
 from rnnkit.errors import ConfigError
 
 __all__ = ["TensorBoardLogger", "MLflowLogger"]
@@ -77,13 +79,26 @@ class MLflowLogger:
             raise ConfigError(
                 "--mlflow needs the mlflow package: pip install 'rnnkit[mlflow]'"
             ) from None
-        self.client = MlflowClient(tracking_uri=tracking_uri)
-        found = self.client.get_experiment_by_name(experiment)
-        self.experiment_id = (
-            found.experiment_id if found else self.client.create_experiment(experiment)
-        )
+        self.uri = tracking_uri
+        with self._errors():
+            self.client = MlflowClient(tracking_uri=tracking_uri)
+            found = self.client.get_experiment_by_name(experiment)
+            self.experiment_id = (
+                found.experiment_id if found else self.client.create_experiment(experiment)
+            )
         self.run_name = run_name
         self.run_id: str | None = None
+
+    @contextlib.contextmanager
+    def _errors(self):
+        """MLflow's errors (a bad URI, a store it refuses) as one line naming the URI."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            yield
+        except MlflowException as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ConfigError(f"--mlflow {self.uri}: {first}") from None
 
     def _start(self, trainer) -> str:
         if self.run_id is None:
@@ -94,8 +109,11 @@ class MLflowLogger:
         return self.run_id
 
     def __call__(self, event: str, trainer, record: dict) -> None:
-        if event not in ("log", "evaluate", "end"):
-            return
+        if event in ("log", "evaluate", "end"):
+            with self._errors():
+                self._log(event, trainer, record)
+
+    def _log(self, event: str, trainer, record: dict) -> None:
         run_id = self._start(trainer)
         step = int(record.get("step", trainer.step))
         if event == "log":
