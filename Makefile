@@ -11,7 +11,7 @@ TORCH_VERSION ?= 2.13.0
 $(BIN)/rnnkit: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install "torch==$(TORCH_VERSION)"
-	$(BIN)/python -m pip install -e ".[dev,tb,korean,seq2seq,mlflow,tune]"
+	$(BIN)/python -m pip install -e ".[dev,tb,korean,seq2seq,mlflow,tune,serve]"
 	touch $(BIN)/rnnkit
 
 setup: $(BIN)/rnnkit

@@ -21,6 +21,7 @@ ALLOWED = {
     "training": LOW | {"config"},
     "options": LOW | {"config", "tasks", "tune"},
     "tune": LOW | {"tasks"},
+    "serve": LOW,
     "tasks": LOW
     | {
         "config",
@@ -35,7 +36,7 @@ ALLOWED = {
         "plots",
         "training",
     },  # fmt: skip
-    "cli": LOW | {"options", "tasks", "training"},
+    "cli": LOW | {"options", "tasks", "training", "serve"},
     "__init__": LOW | {"tasks"},
     "__main__": {"cli"},
 }

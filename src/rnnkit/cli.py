@@ -81,6 +81,29 @@ def predict(run_dir, args) -> None:
     run_command("predict", run, extra + options_of(predictor.PredictOptions), args)
 
 
+# -- serve ---------------------------------------------------------------------------------
+@cli.command()
+@click.argument("runs", nargs=-1, required=True, metavar="RUN [RUN ...]")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Beyond loopback: --token.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--token", help="Required on every request but /healthz (or RNNKIT_TOKEN).")
+@click.option("--max-inputs", default=64, show_default=True, type=click.IntRange(min=1))
+@click.option("--max-chars", default=10_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--max-new", default=2_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--max-body", default=1 << 20, show_default=True, type=click.IntRange(min=1))
+@click.option("--max-batch", default=32, show_default=True, type=click.IntRange(min=1),
+              help="Inputs answered by one forward pass (1: no micro-batching).")  # fmt: skip
+@click.option("--max-wait-ms", default=5.0, show_default=True, type=click.FloatRange(min=0))
+def serve(runs, host, port, workers, token, max_batch, max_wait_ms, **limit) -> None:
+    """Serve runs over HTTP (the serve extra): /v1/models, predict, generate, /docs."""
+    from rnnkit.serve import Limits
+    from rnnkit.serve import serve as run_server
+
+    limits = Limits(**limit, max_batch=max_batch, max_wait_ms=max_wait_ms)
+    run_server(runs, host=host, port=port, token=token, workers=workers, limits=limits)
+
+
 # -- generate ------------------------------------------------------------------------------
 @cli.command()
 @click.argument("run_dir")
