@@ -124,6 +124,7 @@ def test_generation_streams_the_same_text_as_the_predictor(server, runs):
         ("/v1/models/lm/generate", {"max_new": 10**6}, 422, "max_new"),
         ("/v1/models/lm/generate", {"temperature": -1}, 422, "temperature"),
         ("/v1/models/clf/generate", {"prompt": "a"}, 422, "name"),
+        ("/v1/models/clf/predict", {"inputs": ["x" * 20_000]}, 422, "inputs[0]"),  # max_chars
         ("/v1/models/clf/predict", {"inputs": ["x" * 2_000_000]}, 413, "body"),
     ],
 )
@@ -139,6 +140,9 @@ def test_a_token_is_checked_on_every_request_but_health(runs):
     with Server(app) as s:
         assert s.request("GET", "/healthz")[0] == 200
         assert s.request("GET", "/v1/models")[0] == 401
+        assert s.request("GET", "/docs")[0] == 401
+        status, text = s.request("POST", "/v1/models/clf/predict", {"inputs": ["a"]})
+        assert status == 401 and json.loads(text)["field"] == "authorization"
         ok = s.request("GET", "/v1/models", headers={"Authorization": "Bearer s3cret"})
         assert ok[0] == 200
 
@@ -224,3 +228,30 @@ def test_concurrent_requests_are_answered_by_fewer_forward_passes_with_the_same_
     for i, (_, text) in enumerate(results):
         alone = json.loads(json.dumps(plain([inputs[i]])))
         assert _close(json.loads(text)["outputs"], alone), (inputs[i], text, alone)
+
+
+def test_a_client_that_goes_away_mid_stream_stops_the_generation(runs):
+    app = create_app([runs / "lm"])
+    predictor = app.state.models["lm"]
+    produced = []
+    plain = predictor.stream
+
+    def counted(*args, **kwargs):
+        for piece in plain(*args, **kwargs):
+            produced.append(piece)
+            time.sleep(0.002)
+            yield piece
+
+    predictor.stream = counted
+    with Server(app) as s:
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        body = json.dumps({"prompt": "ALL:", "max_new": 2000, "stream": True})
+        conn.request("POST", "/v1/models/lm/generate", body, {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read1(64)  # the first events arrive
+        conn.sock.shutdown(socket.SHUT_RDWR)
+        conn.close()
+        time.sleep(1.5)
+        seen = len(produced)
+        time.sleep(0.5)
+    assert seen < 2000 and len(produced) == seen  # stopped, and no token more

@@ -164,6 +164,10 @@ def create_app(
         models[name] = rnnkit.load(run)
     app = FastAPI(title="rnnkit", version=rnnkit.__version__)
     batchers = {name: Batcher(p, limits) for name, p in models.items()}
+    validators = {  # compiled once: a request checks its inputs against the declared schema
+        name: jsonschema.validators.validator_for(p.input_schema)(p.input_schema)
+        for name, p in models.items()
+    }
 
     class Refused(Exception):
         def __init__(self, status: int, error: str, field: str | None = None) -> None:
@@ -173,19 +177,14 @@ def create_app(
     async def refused(request, e: Refused):
         return JSONResponse({"error": e.error, "field": e.field}, status_code=e.status)
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        authorized = request.headers.get("authorization") == f"Bearer {token}"
-        if token and request.url.path != "/healthz" and not authorized:
-            return JSONResponse({"error": "a valid token is needed", "field": "authorization"}, 401)
+    def guard(request: Request) -> None:
+        """The declared body size (the token is checked by :class:`TokenGate`)."""
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limits.max_body):
-            return JSONResponse(
-                {"error": f"the body is over {limits.max_body} bytes", "field": "body"}, 413
-            )
-        return await call_next(request)
+            raise Refused(413, f"the body is over {limits.max_body} bytes", "body")
 
     async def body(request: Request) -> dict:
+        guard(request)
         raw = await request.body()
         if len(raw) > limits.max_body:
             raise Refused(413, f"the body is over {limits.max_body} bytes", "body")
@@ -231,7 +230,7 @@ def create_app(
 
     @app.post("/v1/models/{name}/predict")
     async def predict(name: str, request: Request) -> dict:
-        p = model(name)
+        model(name)  # 404 for an unknown name
         data = await body(request)
         inputs, options = data.get("inputs"), data.get("options", {})
         if not isinstance(inputs, list) or not inputs:
@@ -241,10 +240,9 @@ def create_app(
         if not isinstance(options, dict):
             raise Refused(422, "an object of options", "options")
         for i, item in enumerate(inputs):
-            try:
-                jsonschema.validate(item, p.input_schema)
-            except jsonschema.ValidationError as e:
-                raise Refused(422, e.message, f"inputs[{i}]") from None
+            error = jsonschema.exceptions.best_match(validators[name].iter_errors(item))
+            if error is not None:
+                raise Refused(422, error.message, f"inputs[{i}]")
             check_text(item, f"inputs[{i}]")
         if "max_new" in options and _over(options["max_new"], limits.max_new):
             raise Refused(422, f"at most {limits.max_new}", "options.max_new")
@@ -283,8 +281,28 @@ def create_app(
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
+    if token:
+        app.add_middleware(TokenGate, token=token)
     app.state.models = models
     return app
+
+
+class TokenGate:
+    """ASGI middleware: every HTTP request but /healthz needs ``Authorization: Bearer
+    TOKEN`` (a plain ASGI wrapper: no cost beyond reading one header)."""
+
+    def __init__(self, app, token: str) -> None:
+        self.app, self.expected = app, f"Bearer {token}".encode()
+
+    async def __call__(self, scope, receive, send) -> None:
+        gated = scope["type"] == "http" and scope["path"] != "/healthz"
+        if gated and dict(scope["headers"]).get(b"authorization") != self.expected:
+            body = json.dumps({"error": "a valid token is needed", "field": "authorization"})
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"content-type", b"application/json")]})  # fmt: skip
+            await send({"type": "http.response.body", "body": body.encode()})
+            return
+        await self.app(scope, receive, send)
 
 
 def _over(value: Any, cap: int) -> bool:
