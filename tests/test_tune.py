@@ -55,22 +55,3 @@ def test_tune_writes_trials_a_plot_and_a_best_config_that_trains_again(tmp_path,
     trial = json.loads((Path(best["run"]) / "config.json").read_text())
     again = json.loads((tmp_path / "again" / "config.json").read_text())
     assert again["model"] == trial["model"] and again["train"] == trial["train"]
-
-
-def test_without_optuna_tune_names_its_extra(tmp_path, capsys, monkeypatch):
-    import builtins
-
-    real = builtins.__import__
-
-    def no_optuna(name, *args, **kwargs):
-        if name.startswith("optuna"):
-            raise ImportError(name)
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_optuna)
-    code, _, err = _run(capsys, "tune", "lm", "--trials", 1, "--time-budget", 1,
-                        "--out", tmp_path / "t")  # fmt: skip
-    assert (
-        code == 2
-        and err.strip() == "rnnkit: error: rnnkit tune needs optuna: pip install 'rnnkit[tune]'"
-    )

@@ -340,7 +340,7 @@ class Predictor:
         if data is None:
             splits = task.read_splits(self.config)
             return splits.valid, splits.valid_source
-        if isinstance(data, str | os.PathLike):
+        if is_path(data):  # a string with a line break is text (lm), as in train
             return task.read_file(data, self.config), os.fspath(data)
         if type(task).from_memory is Task.from_memory:  # a task without checks of its own
             if not isinstance(data, Sequence):
