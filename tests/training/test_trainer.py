@@ -385,3 +385,17 @@ def test_same_seed_same_weights_other_seed_other_weights():
 
     assert torch.equal(train(1), train(1))
     assert not torch.equal(train(1), train(2))
+
+
+def test_a_resumed_time_budget_counts_the_seconds_already_trained():
+    """The README's promise: the budget counts the seconds of both runs together."""
+    torch.manual_seed(0)
+    first = Trainer(_TinyLM(), _config(time_budget=30.0, max_steps=3), _Program(), progress=False)
+    first.fit()
+    state = first.state_dict(elapsed=29.999)  # as if 29.999 s were trained before the stop
+    second = Trainer(
+        _TinyLM(), _config(time_budget=30.0, epochs=10_000), _Program(), progress=False
+    )
+    second.load_state_dict(state)
+    second.fit()
+    assert second.stop_reason == "time_budget" and second.step <= 4  # a step at most, not 30 s
