@@ -4,14 +4,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: setup demo test lint format clean
+.PHONY: setup browser demo test lint format clean
 
 # Create the virtual environment once; torch is installed first (the CPU build pinned here)
 # when none is importable, so that pip never pulls a multi-GB CUDA build for a plain `torch`.
 $(BIN)/rnnkit: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install "torch==$(TORCH_VERSION)"
-	$(BIN)/python -m pip install -e ".[dev,tb,korean,seq2seq,mlflow,tune,serve]"
+	$(BIN)/python -m pip install -e ".[dev,tb,korean,seq2seq,mlflow,tune,serve,export]"
 	touch $(BIN)/rnnkit
 
 setup: $(BIN)/rnnkit
@@ -19,7 +19,11 @@ setup: $(BIN)/rnnkit
 demo: setup
 	$(BIN)/rnnkit demo shakespeare
 
-test: setup
+# Debian's chromium for the playground's browser tests, installed when missing (as root).
+browser:
+	bash scripts/install_browser.sh
+
+test: setup browser
 	$(BIN)/ruff check src tests benchmarks examples scripts
 	$(BIN)/python -m pytest -q
 

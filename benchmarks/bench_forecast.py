@@ -26,6 +26,14 @@ MSE of the model and each baseline's, yes/no verdicts, seeds below ridge, mean
 training seconds) goes to stderr; the JSON (with the command) to stdout.
 
     python benchmarks/bench_forecast.py [--time-budget 300] [--seeds 0,1,2] [--only taylor-h24] [CSV ...]
+
+``--ett ETTh2.csv`` adds the ETT protocol (the first 20 months; 12/4/4 months
+train/valid/test; MSE and MAE on the target standardised with the train split's mean and
+std): univariate OT at lookback 96 and 336, horizons 24 and 96, and all 7 columns -> OT at
+horizon 96, beside persistence, seasonal naive (24 h) and ridge, with the published
+univariate DLinear/NLinear figures (lookback 336, horizon 96) quoted beside ours:
+
+    python benchmarks/bench_forecast.py --no-embedded --ett ETTh2.csv --time-budget 120
 """
 
 from __future__ import annotations
@@ -169,12 +177,87 @@ def _table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# The ETT protocol (Zhou et al., 2021; Zeng et al., 2023): the first 20 months of the hourly
+# series, 12/4/4 months train/valid/test, inputs standardised with the train split's mean
+# and std, MSE and MAE on the standardised target.
+ETT_ROWS = {"train": 8640, "valid": 2880, "test": 2880}
+ETT_SETTINGS = [  # (name, features, lookback, horizon)
+    ("uni", "OT", 96, 24),
+    ("uni", "OT", 96, 96),
+    ("uni", "OT", 336, 24),
+    ("uni", "OT", 336, 96),
+    ("multi", None, 96, 96),
+    ("multi", None, 336, 96),
+]
+# Published univariate ETTh2 test figures at lookback 336 (Zeng et al., AAAI 2023, the
+# univariate table), quoted, not rerun; only horizons 96..720 are published there.
+ETT_PUBLISHED = {96: {"DLinear": (0.131, 0.279), "NLinear": (0.129, 0.278)}}
+
+
+def _ett_jobs(path: str, tmp: Path) -> tuple[list[tuple[str, dict]], float]:
+    """The ETT settings of ``path``, and the train split's std of OT (the metrics are
+    divided by it, and MSE by its square, to be on the standardised target)."""
+    import csv
+
+    import numpy as np
+
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1 : 1 + sum(ETT_ROWS.values())]
+    cut = tmp / "ett.csv"
+    with open(cut, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([header, *body])
+    ot = np.array([float(r[header.index("OT")]) for r in body[: ETT_ROWS["train"]]])
+    share = ETT_ROWS["valid"] / sum(ETT_ROWS.values())
+    jobs = []
+    for kind, features, lookback, horizon in ETT_SETTINGS:
+        options = {"data": str(cut), "target": "OT", "lookback": lookback, "horizon": horizon,
+                   "valid_fraction": share, "test_fraction": share, "season": 24}  # fmt: skip
+        if features:
+            options["features"] = features
+        jobs.append((f"etth2-{kind}-L{lookback}-H{horizon}", options))
+    return jobs, float(ot.std())
+
+
+def _standardised(run: dict, std: float) -> dict:
+    """MSE and MAE of the model (mean over seeds, and per seed) and the baselines on the
+    standardised target."""
+    scale = {"mse": std**2, "mae": std}
+    out = {"model": {k: run["model"][k] / scale[k] for k in scale}}
+    out["model_mse_by_seed"] = {s: v / std**2 for s, v in run["model"]["mse_by_seed"].items()}
+    for name, b in run["baselines"].items():
+        out[name] = {k: b[k] / scale[k] for k in scale}
+    return out
+
+
+def _ett_table(runs: list[dict]) -> str:
+    head = ("| setting | model MSE / MAE | persistence | seasonal naive | ridge | seeds below "
+            "ridge | DLinear / NLinear (published, L336) | train s |")  # fmt: skip
+    lines = [head, "|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        z = r["standardised"]
+        cell = {k: f"{z[k]['mse']:.4f} / {z[k]['mae']:.4f}" for k in z if k != "model_mse_by_seed"}
+        below = sum(v < z["ridge"]["mse"] for v in z["model_mse_by_seed"].values())
+        published = ETT_PUBLISHED.get(r["horizon"]) if "-uni-" in r["setting"] else None
+        quoted = " ; ".join(f"{k} {m:.3f} / {a:.3f}" for k, (m, a) in published.items()) \
+            if published else "-"  # fmt: skip
+        lines.append(
+            f"| {r['setting']} | {cell['model']} | {cell['persistence']} | "
+            f"{cell['seasonal_naive']} | {cell['ridge']} | {below}/{len(z['model_mse_by_seed'])} "
+            f"| {quoted} | {r['model']['train_seconds']} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("csv", nargs="*", help="extra numeric CSV files to score")
     parser.add_argument("--time-budget", type=float, default=300.0, help="seconds per setting")
     parser.add_argument("--only", action="append", choices=sorted(SETTINGS), help="settings")
     parser.add_argument("--no-embedded", action="store_true", help="score the CSV files only")
+    parser.add_argument(
+        "--ett", help="ETTh2.csv: the ETT protocol's settings (uni- and multivariate -> OT)"
+    )
     parser.add_argument("--cell", default=None, help="override the cell (default: gru)")
     parser.add_argument("--hidden", type=int, default=None, help="override the hidden size")
     parser.add_argument("--window-norm", default=None, choices=["last", "last_scale", "none"])
@@ -217,10 +300,19 @@ def main(argv: list[str] | None = None) -> None:
         jobs.append((os.path.basename(path), options))
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
+        std = None
+        if args.ett:
+            ett, std = _ett_jobs(args.ett, Path(tmp))
+            jobs += ett
         for name, options in jobs:
             print(f"bench_forecast: {name} ...", file=sys.stderr)
             runs.append(_run(name, {**common, **options}, Path(tmp) / name, seeds))
+            if name.startswith("etth2-"):
+                runs[-1]["standardised"] = _standardised(runs[-1], std)
     print(_table(runs), file=sys.stderr)
+    ett_runs = [r for r in runs if "standardised" in r]
+    if ett_runs:
+        print(_ett_table(ett_runs), file=sys.stderr)
     print(
         json.dumps(
             {

@@ -3,6 +3,7 @@
     python benchmarks/bench_lm.py --budget 900            # quality: rnnkit vs KN vs plain torch loop
     python benchmarks/bench_lm.py --compare --budget 120  # the road: n-gram -> window -> RNN
     python benchmarks/bench_lm.py --generation RUN        # generation speed of a trained run only
+    python benchmarks/bench_lm.py --wikitext DIR --budget 900 --orders 2,3,4,5   # word-level WikiText-2 vs KN
 
 Quality mode trains rnnkit's default char-level LM for ``--budget`` seconds,
 fits Kneser-Ney n-grams of orders 3 to 8, and trains a plain torch.nn.LSTM loop
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 import tempfile
@@ -138,6 +140,61 @@ def generation_speed(lm, new: int = 500, repeats: int = 5) -> dict:
     }
 
 
+def wikitext(folder: str, budget: float, orders: list[int]) -> dict:
+    """Word-level WikiText-2 (the tokenised release, ``<unk>`` for rare words): rnnkit's
+    default LM with ``--tokenizer word`` trained on valid.txt (its last part held out to
+    validate, as the task does) for ``budget`` seconds, beside Kneser-Ney n-grams over
+    the same vocabulary (order chosen on that held-out part); both scored on test.txt
+    with the state carried through the text (a line break is a token, as <eos> is in
+    pytorch/examples' word_language_model). Words of test.txt outside the vocabulary of
+    valid.txt count as rnnkit's <unk>, for both."""
+    from rnnkit.tasks.lm import encode, read_splits
+
+    train_file, test_file = Path(folder) / "valid.txt", Path(folder) / "test.txt"
+    out = Path(tempfile.mkdtemp(prefix="bench_lm-wikitext-"))
+    log("training the rnnkit word LM on WikiText-2 valid.txt ...")
+    start = time.perf_counter()
+    rnn = rnnkit.train("lm", data=str(train_file), tokenizer="word", out=out / "rnn",
+                       time_budget=budget, progress=False)  # fmt: skip
+    seconds = time.perf_counter() - start
+    test = rnn.evaluate(str(test_file))
+    splits = read_splits(rnn.config)
+    (train_text,), (valid_text,) = splits.train, splits.valid
+    ids = {
+        "train": encode(train_text, rnn.tokenizer, rnn.vocab),
+        "valid": encode(valid_text, rnn.tokenizer, rnn.vocab),
+        "test": encode(test_file.read_text(encoding="utf-8"), rnn.tokenizer, rnn.vocab),
+    }
+    kn = kneser_ney(ids["train"], ids["valid"], len(rnn.vocab), orders)
+    best = min(kn, key=lambda o: kn[o]["loss"])
+    lm = KneserNeyLM(order=best).fit(ids["train"].numpy(), len(rnn.vocab))
+    kn_test = float(-lm.log_prob(ids["test"].numpy())[1:].mean())
+    last = rnn.run.read_metrics()[-1]
+    rows = [("rnnkit lm (word)", test["loss"]), (f"Kneser-Ney order {best}", kn_test)]
+    log("| model | test loss (nats/word) | test perplexity |\n|---|---|---|")
+    for name, loss in rows:
+        log(f"| {name} | {loss:.4f} | {math.exp(loss):.1f} |")
+    return {
+        "data": str(folder),
+        "train_tokens": int(ids["train"].numel()),
+        "test_tokens": int(ids["test"].numel()),
+        "vocab": len(rnn.vocab),
+        "rnnkit": {
+            **test,
+            "perplexity": math.exp(test["loss"]),
+            "seconds": round(seconds, 1),
+            "steps": last["step"],
+            "config": rnn.config.to_dict()["model"],
+        },  # fmt: skip
+        "kneser_ney": {
+            "order": best,
+            "test_loss": kn_test,
+            "perplexity": math.exp(kn_test),
+            "valid_by_order": kn,
+        },  # fmt: skip
+    }
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--budget", type=float, default=900.0, help="training seconds per model")
@@ -145,7 +202,15 @@ def main() -> None:
     p.add_argument("--orders", default="3,4,5,6,7,8")
     p.add_argument("--context", type=int, default=8, help="window LM context")
     p.add_argument("--generation", metavar="RUN", help="only time generation of this lm run")
+    p.add_argument("--wikitext", metavar="DIR", help="word-level WikiText-2 (valid/test.txt)")
     args = p.parse_args()
+    if args.wikitext:
+        orders = [int(o) for o in args.orders.split(",")]
+        result = wikitext(args.wikitext, args.budget, orders)
+        print(json.dumps({"benchmark": "lm-wikitext2", "command": "python " + " ".join(sys.argv),
+                          "threads": torch.get_num_threads(), "budget_s": args.budget,
+                          **result}))  # fmt: skip
+        return
     if args.generation:
         speed = generation_speed(rnnkit.load(args.generation))
         print(json.dumps({"command": "python " + " ".join(sys.argv), **speed}))

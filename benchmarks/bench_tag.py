@@ -9,11 +9,18 @@ tags are BIO/BIOES/IO spans, conlleval's counting) and the training seconds of e
 
 Data sets: the embedded synthetic ``ner`` corpus (train / valid / test), then each
 PATH given: a CoNLL or CoNLL-U file (sentences ``i % 10 == 8`` are valid,
-``i % 10 == 9`` test, the rest train) or ``TRAIN,VALID,TEST`` (three files, e.g.
-CoNLL-2003's ``eng.train,eng.testa,eng.testb`` or a UD treebank's
-``train.conllu,dev.conllu,test.conllu``).
+``i % 10 == 9`` test, the rest train), ``TRAIN,TEST`` (every tenth sentence of TRAIN
+held out to validate: a UD treebank's ``dev.conllu,test.conllu`` when its train file
+is not at hand) or ``TRAIN,VALID,TEST`` (three files, e.g. WNUT 2017's
+``wnut17train.conll,emerging.dev.conll,emerging.test.annotated``).
 
-    python benchmarks/bench_tag.py [--time-budget 600] [--tag-column upos] [PATH ...]
+Prints one table (model and baselines side by side); ``--json FILE`` also writes every
+figure. The runs on real data (the commands in benchmarks/README.md):
+
+    python benchmarks/bench_tag.py --no-embedded --time-budget 600 --threads 2 \
+        --tag-column upos en_gum-ud-dev.conllu,en_gum-ud-test.conllu
+    python benchmarks/bench_tag.py --no-embedded --time-budget 600 --threads 2 \
+        wnut17train.conll,emerging.dev.conll,emerging.test.annotated
 """
 
 from __future__ import annotations
@@ -99,8 +106,12 @@ def _splits(path: str, config: RunConfig):
     parts = path.split(",")
     if len(parts) == 3:
         return tuple(list(read_tagged(p, config)) for p in parts)
+    if len(parts) == 2:  # TRAIN,TEST: every tenth training sentence is held out to validate
+        sentences, test = (list(read_tagged(p, config)) for p in parts)
+        train = [s for i, s in enumerate(sentences) if i % 10 != 9]
+        return train, sentences[9::10], test
     if len(parts) != 1:
-        raise SystemExit(f"bench_tag.py: give one file or TRAIN,VALID,TEST, got {path!r}")
+        raise SystemExit(f"bench_tag.py: give FILE, TRAIN,TEST or TRAIN,VALID,TEST, got {path!r}")
     sentences = list(read_tagged(path, config))
     if len(sentences) < 10:
         raise SystemExit(f"bench_tag.py: {path} has {len(sentences)} sentences; need >= 10")
@@ -118,6 +129,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, auto")
     parser.add_argument("--no-embedded", action="store_true", help="skip the embedded corpus")
+    parser.add_argument("--json", help="also write every figure to this JSON file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     options = {"time_budget": args.time_budget, "seed": 0, "device": args.device}
@@ -133,20 +145,29 @@ def main() -> None:
             config.data.format = args.format
             config.data.tag_column = args.tag_column
             train, valid, test = _splits(path, config)
-            results.append(_compare(path, train, valid, test, options, Path(tmp) / f"d{i}"))
-    json.dump(
-        {
-            "benchmark": "tag",
-            "command": "python " + " ".join(sys.argv),
-            "device": args.device,
-            "threads": args.threads,
-            "time_budget_per_model": args.time_budget,
-            "results": results,
-        },
-        sys.stdout,
-        indent=2,
-    )
-    sys.stdout.write("\n")
+            name = ",".join(Path(p).name for p in path.split(","))
+            results.append(_compare(name, train, valid, test, options, Path(tmp) / f"d{i}"))
+    report = {
+        "benchmark": "tag",
+        "command": "python " + " ".join(sys.argv),
+        "device": args.device,
+        "threads": args.threads,
+        "time_budget_per_model": args.time_budget,
+        "results": results,
+    }
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"command: {report['command']}")
+    print("| data | train sents | metric | rnnkit tag | most-frequent tag | feature CRF | "
+          "rnnkit s / steps / epochs | CRF s |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        key = "f1" if r["scheme"] in SPAN_SCHEMES else "accuracy"
+        m, mft, crf = r["model"], r["baseline_most_frequent_tag"], r["baseline_feature_crf"]
+        print(f"| {r['data']} | {r['n_train']} | {'entity F1' if key == 'f1' else 'accuracy'} "
+              f"| {m[key]:.4f} | {mft[key]:.4f} | {crf[key]:.4f} "
+              f"| {m['train_seconds']:.0f} / {m['steps']} / {m['epochs']} "
+              f"| {crf['train_seconds']:.0f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

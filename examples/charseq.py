@@ -1,4 +1,4 @@
-"""Lab 11-2, charseq: an RNN learns "if you want you" one character ahead.
+"""Lab 11-2, charseq: an RNN learns " if you want you" one character ahead.
 
     python examples/charseq.py
     python examples/charseq.py --epochs 30 --sample "hello world"
@@ -7,6 +7,10 @@ The lecture's code with rnnkit.nn.RNN: the characters of the sample are
 numbered, fed one-hot, and the RNN (plus a linear layer) is trained to
 predict each next character; the prediction string converges to the sample
 without its first character.
+
+The lecture's sample starts with a space, ``' if you want you'`` (16
+characters, 15 steps): the space is the first input, so the first prediction
+is the ``i`` of ``if``. ``rnnkit.data.embedded.load("charseq")`` is that string.
 """
 
 import argparse
@@ -17,6 +21,8 @@ from torch import nn
 import rnnkit.nn
 from rnnkit.data import embedded
 from rnnkit.data.embedded.toys import next_char_pair
+
+SAMPLE = embedded.load("charseq")  # note 004, Lab 11-2: " if you want you", space first
 
 
 class CharRNN(nn.Module):
@@ -36,7 +42,7 @@ class CharRNN(nn.Module):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sample", default=embedded.load("charseq"), help="the text to learn")
+    parser.add_argument("--sample", default=SAMPLE, help="the text to learn")
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--hidden", type=int, default=16)

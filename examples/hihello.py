@@ -1,4 +1,4 @@
-"""Lab 11-1, hihello: an RNN learns to read "hihell" and answer "ihello".
+"""Lab 11-2, hihello: an RNN learns to read "hihell" and answer "ihello".
 
     python examples/hihello.py              # one-hot inputs, then an embedding
     python examples/hihello.py --epochs 50

@@ -1,20 +1,30 @@
-"""The torchtext-style pipeline on Korean reviews: TSV -> morphemes -> vocab -> buckets -> LSTM.
+"""Note 002's torchtext pipeline on Korean text: TSV -> morphemes -> vocab -> sorted batches -> LSTM.
 
     python examples/korean_tsv_pipeline.py                      # a small built-in sample
-    python examples/korean_tsv_pipeline.py --data ratings_train.txt --min-freq 5 --epochs 3
+    python examples/korean_tsv_pipeline.py --backend kkma       # the note's Kkma (needs Java)
+    python examples/korean_tsv_pipeline.py --data ratings_train.txt --nsmc --min-freq 5 --epochs 3
 
-The lecture reads Naver movie reviews (columns id, document, label) with
-torchtext's Field, TabularDataset and BucketIterator. The same steps with
-rnnkit (see docs/migrating-from-torchtext.md for the full table):
+Note 002 reads ``data/train.txt`` and ``data/test.txt``: two tab-separated
+columns, TEXT and LABEL, with no header row (its ``skip_header`` is commented
+out), tokenized by KoNLPy's Kkma. It builds the vocabularies and batches with
+``Iterator.splits(..., batch_size=3, sort_key=lambda x: len(x.TEXT),
+sort_within_batch=True)``. torchtext has since removed Field, TabularDataset
+and Iterator; the same steps with rnnkit (full table in
+docs/migrating-from-torchtext.md):
 
-    Field(tokenize=...)       make_tokenizer("korean")   Kiwi morphemes (pip install 'rnnkit[korean]')
-    TabularDataset(...)       read_labelled(path, text_column="document", label_column="label")
-    TEXT.build_vocab(...)     build_vocab(tokens, min_freq=...)
-    BucketIterator(...)       DataLoader(dataset, batch_sampler=BucketBatchSampler(...))
-    pack_padded_sequence      rnnkit.data.pack (no sorting needed)
+    Field(tokenize=Kkma().morphs)   make_tokenizer("korean", backend="kkma")  (default: Kiwi)
+    TabularDataset.splits(...)      read_labelled(path, text_column=0, label_column=1, header=False)
+    TEXT.build_vocab(train_data)    build_vocab(tokens, min_freq=...)
+    Iterator.splits(sort_key=...,   DataLoader(dataset, batch_sampler=BucketBatchSampler(...)):
+      sort_within_batch=True)         batches of similar length, each sorted by length
+    pack_padded_sequence            rnnkit.data.pack (no sorting needed)
 
-Without --data it writes a built-in sample of 24 short reviews (written for
-this example) to a temporary TSV and learns it by heart.
+Kiwi is the default because it needs no Java and ships its model in a wheel;
+``--backend kkma`` runs the note's tokenizer where KoNLPy and Java are
+installed. Without --data the example writes 24 short reviews (written for
+this example) as the note's headerless train.txt, plus 4 more as test.txt,
+and learns train.txt by heart. ``--nsmc`` reads the Naver movie review files
+instead (columns id, document, label, with a header).
 """
 
 import argparse
@@ -79,27 +89,40 @@ class ReviewClassifier(nn.Module):
         return self.fc(h_n[-1])  # (N, K)
 
 
-def write_sample(folder: Path) -> Path:
-    path = folder / "reviews.tsv"
-    lines = ["id\tdocument\tlabel"] + [f"{i}\t{t}\t{k}" for i, (t, k) in enumerate(SAMPLE, 1)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+TEST_SAMPLE = [("정말 재밌고 감동적인 영화", 1), ("너무 지루해서 잠들었다", 0),
+               ("배우들의 연기가 최고", 1), ("돈이 아까운 영화", 0)]  # fmt: skip
+
+
+def write_sample(folder: Path) -> tuple[Path, Path]:
+    """The note's layout: data/train.txt and data/test.txt, TEXT<TAB>LABEL, no header."""
+    paths = folder / "train.txt", folder / "test.txt"
+    for path, rows in zip(paths, (SAMPLE, TEST_SAMPLE)):
+        path.write_text("".join(f"{t}\t{k}\n" for t, k in rows), encoding="utf-8")
+    return paths
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=None, help="a TSV with id, document, label columns")
+    parser.add_argument("--data", default=None, help="a TSV: TEXT<TAB>LABEL, no header")
+    parser.add_argument("--nsmc", action="store_true", help="--data has id, document, label")
+    parser.add_argument("--backend", default="kiwi", choices=("kiwi", "kkma"))
     parser.add_argument("--min-freq", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=3, help="the note's 3")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    path = Path(args.data) if args.data else write_sample(Path(tempfile.mkdtemp()))
-    rows = read_labelled(path, text_column="document", label_column="label")
-    tokenizer = make_tokenizer("korean")
+    if args.data:
+        path, test_path = Path(args.data), None
+    else:
+        path, test_path = write_sample(Path(tempfile.mkdtemp()))
+    if args.nsmc:
+        rows = read_labelled(path, text_column="document", label_column="label")
+    else:
+        rows = read_labelled(path, text_column=0, label_column=1, header=False)
+    tokenizer = make_tokenizer("korean", backend=args.backend)
     print(f"{len(rows)} reviews from {path.name}")
     for text, label in rows[:3]:
         print(f"  {text!r} ({label}) -> {tokenizer.tokenize(text)}")
@@ -140,9 +163,21 @@ def main(argv=None):
         train_loss, train_accuracy = total / len(train), correct / len(train)
         if epoch % 5 == 0 or epoch == args.epochs - 1:
             print(f"epoch {epoch:2d}: loss {train_loss:.3f}, train accuracy {train_accuracy:.3f}")
+    test_accuracy = None
+    if test_path is not None:
+        test_rows = read_labelled(test_path, text_column=0, label_column=1, header=False)
+        test = LabelledDataset.from_examples(test_rows, tokenizer, vocab, train.label_names)
+        batch = collate_labelled([test[i] for i in range(len(test))])
+        model.eval()
+        with torch.no_grad():
+            predicted = model(batch.x, batch.lengths).argmax(-1)
+        test_accuracy = (predicted == batch.labels).float().mean().item()
+        print(f"{test_path.name}: {len(test)} unseen reviews, accuracy {test_accuracy:.2f}"
+              " (24 training reviews are too few to mean much)")  # fmt: skip
     print("vocab and tokenizer save as JSON: vocab.to_json(), tokenizer.to_dict()")
     return {"train_accuracy": train_accuracy, "train_loss": train_loss, "batches": batches,
-            "lengths": train.lengths, "vocab": vocab, "tokenizer": tokenizer}  # fmt: skip
+            "lengths": train.lengths, "vocab": vocab, "tokenizer": tokenizer,
+            "test_accuracy": test_accuracy}  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -8,8 +8,15 @@ characters, each shifted by one; a 2-layer rnnkit.nn.RNN plus a linear layer
 learns every window's next characters. The sentence is read back as the
 first window's prediction followed by the last prediction of every other
 window. Its first character is a guess: the window "if you wan" starts with
-an "i" and nothing before it, and "i" is followed by "f", "p", "m" and "t"
-elsewhere in the sentence. Every later character has context and is learnt.
+an "i" and nothing before it, and in this sentence "i" is followed by six
+different characters ("f" in "if", "l" in "build", "p" in "ship", "g" in
+"assign", "m" and "t" in "immensity"). Every later character has context and
+is learnt. The windows, for the default ``--seq-length 10``::
+
+    text:   if you want to build ...
+    x[0]    [if you wan]               y[0]  [f you want]
+    x[1]     [f you want]              y[1]   [ you want ]
+    x[2]      [ you want ]             y[2]    [you want t]
 
 The lecture uses a hidden size equal to the number of characters (25) and a
 learning rate of 0.1; that stalls a few characters short on some seeds. The
@@ -48,6 +55,20 @@ def read_back(results, char_set) -> str:
     return first + "".join(char_set[int(r[-1])] for r in results[1:])
 
 
+def window_diagram(text: str, seq_length: int, rows: int = 3) -> list[str]:
+    """The first ``rows`` windows drawn under the text, each ``seq_length`` characters wide."""
+    lines = [f"text:   {text[: seq_length + rows + 8].rstrip()} ..."]
+    for i, (x_str, y_str) in enumerate(sliding_windows(text, seq_length)[:rows]):
+        pad = " " * i
+        lines.append(f"x[{i}]    {pad}[{x_str}]{' ' * (rows - i + 3)}y[{i}]  {pad}[{y_str}]")
+    return lines
+
+
+def followers(text: str, char: str) -> list[str]:
+    """The distinct characters that follow ``char`` in ``text``, sorted."""
+    return sorted({text[i + 1] for i in range(len(text) - 1) if text[i] == char})
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seq-length", type=int, default=10)
@@ -64,9 +85,12 @@ def main(argv=None):
     char_set = sorted(set(sentence))
     char_dic = {c: i for i, c in enumerate(char_set)}
     windows = sliding_windows(sentence, args.seq_length)
-    for i, (x_str, y_str) in enumerate(windows[: args.show_windows]):
-        print(i, x_str, "->", y_str)
+    for line in window_diagram(sentence, args.seq_length, args.show_windows):
+        print(line)
     print(f"... {len(windows)} windows of {args.seq_length} characters, {len(char_set)} characters")
+    after_i = followers(sentence, sentence[0])
+    print(f"after {sentence[0]!r} come {len(after_i)} characters: {' '.join(after_i)}"
+          " (so the first prediction is a guess)")  # fmt: skip
     x = torch.tensor([[char_dic[c] for c in x_str] for x_str, _ in windows])  # (N, L)
     y = torch.tensor([[char_dic[c] for c in y_str] for _, y_str in windows])  # (N, L)
 

@@ -1,17 +1,17 @@
-"""Lab 11-4, stock prices: an RNN reads 4 days of Open/High/Low/Close and predicts the 5th close.
+"""Note 003, stock prices: an RNN reads 4 days of Open/High/Low/Close and predicts the 5th close.
 
     python examples/stock_rnn.py
     python examples/stock_rnn.py --iterations 1000 --epochs 20
 
-Part 1 writes the lecture's network from its equations, with its parameters
-w_x, w_h and w_y:
+Part 1 writes note 003's network (after KAIST's RNN lecture) from its
+equations, with its parameters w_x, w_h and w_y:
 
     h_t = tanh(x_t W_x + h_{t-1} W_h + b)        t = 1 .. L (L = 4 days)
     y   = h_L W_y + b_y                          the 5th day's close
 
 on the embedded daily MSFT prices, min-max scaled with the minimum and maximum
-of the training rows only (the lecture scales the whole file, test rows
-included), and checks that it computes what rnnkit.nn.RNN(backend="scratch")
+of the training rows only (note 003 shows no scaling step; whatever scaling
+is used must be fitted on the training rows, never on the test rows), and checks that it computes what rnnkit.nn.RNN(backend="scratch")
 computes with the same weights. Fed raw levels, it learns the training years'
 prices and loses badly on the later, higher test years. Part 2 trains the same
 network through rnnkit.train("forecast", cell="rnn", backend="scratch"), which
@@ -97,7 +97,7 @@ def by_hand(args) -> dict:
     n_test = n_valid = round(0.15 * T)  # the same time split as rnnkit's: 70 / 15 / 15
     end_train = T - n_valid - n_test
     low, high = values[:end_train].min(axis=0), values[:end_train].max(axis=0)  # train only
-    scaled = (values - low) / (high - low + 1e-7)  # the lecture's MinMaxScaler
+    scaled = (values - low) / (high - low + 1e-7)  # min-max, fitted on the training rows
     x_train, y_train = windows(scaled, range(L, end_train), L)
     x_test, y_test = windows(scaled, range(T - n_test, T), L)
     print(f"msft: {T} days {table.dates[0]} .. {table.dates[-1]}; {len(x_train)} train "

@@ -17,6 +17,7 @@ echo "wheel: $(basename "$wheel") $(du -k "$wheel" | cut -f1) KB; sdist: $(du -k
 "$root/.venv/bin/python" -m zipfile -l "$wheel" > "$work/contents"
 grep -q "rnnkit/py.typed" "$work/contents"
 grep -q "rnnkit/data/embedded/files/MANIFEST.json" "$work/contents"
+grep -q "rnnkit/playground/app.js" "$work/contents"
 
 $python -m venv "$work/venv"
 pip="$work/venv/bin/python -m pip -q"

@@ -22,6 +22,7 @@ ALLOWED = {
     "options": LOW | {"config", "tasks", "tune"},
     "tune": LOW | {"tasks"},
     "serve": LOW,
+    "export": LOW | {"tasks"},
     "tasks": LOW
     | {
         "config",
@@ -36,7 +37,7 @@ ALLOWED = {
         "plots",
         "training",
     },  # fmt: skip
-    "cli": LOW | {"options", "tasks", "training", "serve"},
+    "cli": LOW | {"options", "tasks", "training", "serve", "export"},
     "__init__": LOW | {"tasks"},
     "__main__": {"cli"},
 }

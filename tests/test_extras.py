@@ -12,6 +12,7 @@ from rnnkit.cli import main
     [
         (["serve", "some-run"], "fastapi", "rnnkit serve needs FastAPI and uvicorn: pip install 'rnnkit[serve]'"),
         (["tune", "lm", "--trials", "1", "--time-budget", "1"], "optuna", "rnnkit tune needs optuna: pip install 'rnnkit[tune]'"),
+        (["export", "some-run"], "onnxruntime", "rnnkit export needs onnx, onnxruntime and onnxscript: pip install 'rnnkit[export]'"),
     ],
 )  # fmt: skip
 def test_a_missing_extra_is_named_in_one_line(

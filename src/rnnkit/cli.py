@@ -104,6 +104,19 @@ def serve(runs, host, port, workers, token, max_batch, max_wait_ms, **limit) -> 
     run_server(runs, host=host, port=port, token=token, workers=workers, limits=limits)
 
 
+# -- export --------------------------------------------------------------------------------
+@cli.command("export")
+@click.argument("run_dir")
+@click.option("--format", "fmt", default="onnx", show_default=True, type=click.Choice(["onnx"]))
+@click.option("--out", help="The folder to write (default RUN_DIR/onnx).")
+def export_run(run_dir, fmt, out) -> None:
+    """Write RUN_DIR's networks as ONNX graphs, with export.json and its assets (the
+    export extra); prints the folder."""
+    from rnnkit.export import export
+
+    click.echo(export(run_dir, out, format=fmt))
+
+
 # -- generate ------------------------------------------------------------------------------
 @cli.command()
 @click.argument("run_dir")

@@ -114,9 +114,10 @@ def option(
     return field(default=default, metadata=metadata)
 
 
-def derived(help: str) -> Any:
-    """A size that the task writes from the data (no flag; not settable by a user)."""
-    return field(default=0, metadata={"help": help, "derived": True})
+def derived(help: str, default: Any = 0) -> Any:
+    """A size that the task writes from the data (no flag; not settable by a user);
+    ``default`` None for a record the task writes from its inputs (``char_lm_models``)."""
+    return field(default=default, metadata={"help": help, "derived": True})
 
 
 def override(klass: type, name: str, default: Any, **metadata: Any) -> Any:
@@ -255,6 +256,12 @@ class TrainConfig(Section):
         None, "Passes over the training data.", low=1, none="1 unless another limit is set"
     )
     max_steps: int | None = option(None, "Stop after this many optimiser steps.", low=1)
+    min_steps: int | None = option(
+        None,
+        "The epoch count stops training only after this many steps (small data: more epochs).",
+        low=1,
+        none="off",
+    )
     time_budget: float | None = option(
         None,
         "Stop after this many seconds of training (evaluations not counted).",
@@ -303,11 +310,16 @@ class TrainConfig(Section):
     )
 
 
+#: Fields added after runs of this format were written, with the value that keeps such a
+#: run (its config.json lacks them) training, resuming and predicting as it did.
+ADDED_LATER: dict[str, dict[str, Any]] = {"train": {"min_steps": None}}
+
 #: The settings of the loop that ``--resume`` may change (limits and logging).
 RESUMABLE = frozenset(
     {
         "epochs",
         "max_steps",
+        "min_steps",
         "time_budget",
         "eval_every",
         "checkpoint_every",
@@ -391,6 +403,10 @@ class RunConfig:
             if not isinstance(values, dict):
                 raise ConfigError(f"{source}: [{name}] must be a table")
             config.set(name, values, source=f"{source}: [{name}]", user=user)
+            if not user:  # a run written before a field existed keeps behaving as it did
+                for key, value in ADDED_LATER.get(name, {}).items():
+                    if key not in values and hasattr(getattr(config, name), key):
+                        setattr(getattr(config, name), key, value)
         return config
 
     @classmethod

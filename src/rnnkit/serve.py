@@ -10,6 +10,8 @@ schemas and its options, so a new task is served without new server code::
                                          Server-Sent Events, one piece of text each
                                          (language models; whole JSON when not streamed)
     GET  /docs                           the OpenAPI page
+    GET  /                               the playground: a page to try each model, drawn
+                                         from each predictor's ``view()`` (no CDN)
 
 Bad requests get a 4xx and ``{"error": ..., "field": ...}``, never a traceback. The
 server binds 127.0.0.1 by default; elsewhere it needs a token, checked on every
@@ -151,7 +153,7 @@ def create_app(
     _fastapi()
     import jsonschema
     from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse, StreamingResponse
+    from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
     import rnnkit
 
@@ -208,9 +210,21 @@ def create_app(
             for i, item in enumerate(value.values() if isinstance(value, dict) else value):
                 check_text(item, f"{field}[{i}]")
 
+    shown = {name: {"view": p.view(), "examples": p.examples()} for name, p in models.items()}
+
     @app.get("/healthz")
     async def healthz() -> dict:
         return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    async def playground():
+        return HTMLResponse(_playground_file("index.html"))
+
+    @app.get("/playground/{file}", include_in_schema=False)
+    async def playground_file(file: str):
+        if file not in PLAYGROUND:
+            raise Refused(404, f"no file {file!r}", "file")
+        return Response(_playground_file(file), media_type=PLAYGROUND[file])
 
     @app.get("/v1/models")
     async def list_models() -> list[dict]:
@@ -224,6 +238,7 @@ def create_app(
                     "model": p.config.to_dict()["model"],
                     "metrics": metrics[-1] if metrics else {},
                     "schema": p.schema(),
+                    **shown[name],
                 }
             )
         return out
@@ -287,15 +302,35 @@ def create_app(
     return app
 
 
+PLAYGROUND = {  # the page's files, shipped in the package
+    "index.html": "text/html; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+}
+
+
+def _playground_file(name: str) -> bytes:
+    from importlib.resources import files
+
+    return (files("rnnkit") / "playground" / name).read_bytes()
+
+
+def _open(path: str) -> bool:
+    """Paths served without a token: health, and the playground's own files (they hold
+    no data; the page asks for the token before it calls the API)."""
+    return path in ("/healthz", "/") or path.startswith("/playground/")
+
+
 class TokenGate:
-    """ASGI middleware: every HTTP request but /healthz needs ``Authorization: Bearer
-    TOKEN`` (a plain ASGI wrapper: no cost beyond reading one header)."""
+    """ASGI middleware: every HTTP request but /healthz and the playground's files needs
+    ``Authorization: Bearer TOKEN`` (a plain ASGI wrapper: no cost beyond reading one
+    header)."""
 
     def __init__(self, app, token: str) -> None:
         self.app, self.expected = app, f"Bearer {token}".encode()
 
     async def __call__(self, scope, receive, send) -> None:
-        gated = scope["type"] == "http" and scope["path"] != "/healthz"
+        gated = scope["type"] == "http" and not _open(scope["path"])
         if gated and dict(scope["headers"]).get(b"authorization") != self.expected:
             body = json.dumps({"error": "a valid token is needed", "field": "authorization"})
             await send({"type": "http.response.start", "status": 401,

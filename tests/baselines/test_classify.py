@@ -47,3 +47,14 @@ def test_hyperparameters_are_stored_unchanged_and_unfitted_use_is_refused():
         clf.predict(["x"])
     with pytest.raises(ConfigError, match="2 classes"):
         clf.fit(["a", "b"], ["x", "x"])
+
+
+def test_word_ngrams_add_features_beside_the_characters():
+    texts = ["the cat sat", "a cat ran", "stocks fell today", "markets fell sharply"]
+    labels = ["pets", "pets", "money", "money"]
+    chars = TfidfLogisticRegression().fit(texts, labels)
+    both = TfidfLogisticRegression(word_ngram_range=(1, 2)).fit(texts, labels)
+    n_chars = len(chars.vectorizer_.get_feature_names_out())
+    names = both.vectorizer_.get_feature_names_out()
+    assert len(names) > n_chars and "words__cat sat" in names
+    assert both.predict(["the cat", "stocks fell"]) == ["pets", "money"]

@@ -6,6 +6,7 @@ small sizes; the assertions are on what it returns and what it prints.
 
 import importlib.util
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,15 @@ from rnnkit.data import embedded
 EXAMPLES = Path(__file__).parent.parent.parent / "examples"
 
 
-def run_example(name: str, argv: list[str]):
+def _load(name: str):
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.main(argv)
+    return module
+
+
+def run_example(name: str, argv: list[str]):
+    return _load(name).main(argv)
 
 
 def test_every_example_has_a_main_and_a_docstring_naming_how_to_run_it():
@@ -33,6 +38,9 @@ def test_every_example_has_a_main_and_a_docstring_naming_how_to_run_it():
 def test_rnn_shapes_follow_torch_nn_and_scratch_equals_torch(capsys):
     result = run_example("rnn_shapes", ["--batch", "3", "--length", "5", "--hidden", "2"])
     assert result["hello"] == ((3, 5, 2), (1, 3, 2))
+    # note 004's code leaves out batch_first: its (3, 5, 4) input runs as length 3, batch 5
+    assert result["hello_as_written"] == ((3, 5, 2), (1, 5, 2))
+    assert result["axis_swap"] == ((5, 4, 4), (4, 5, 4))  # note 003: (N, L, F) -> (L, N, F)
     assert len(result["shapes"]) == 12
     N, L, H = 3, 5, 2
     for r in result["shapes"]:
@@ -44,6 +52,8 @@ def test_rnn_shapes_follow_torch_nn_and_scratch_equals_torch(capsys):
     assert result["scratch_max_diff"] < 1e-5
     printed = capsys.readouterr().out
     assert "input (3, 5, 4) -> outputs (3, 5, 2), _status (1, 3, 2)" in printed
+    assert "(note 004's code): read as length 3, batch 5" in printed
+    assert "input (3, 5, 4) -> outputs (3, 5, 2), _status (1, 5, 2)" in printed
     assert (
         "LSTM   False       2      True   (5, 3, 4) -> (5, 3, 4), (4, 3, 2), (4, 3, 2)" in printed
     )
@@ -60,7 +70,10 @@ def test_hihello_prints_ihello_within_100_epochs(capsys):
 
 
 def test_charseq_reproduces_its_sentence_one_character_ahead():
-    assert run_example("charseq", ["--epochs", "50"]) == embedded.load("charseq")[1:]
+    # the lecture's string starts with a space, so the first prediction is the "i" of "if"
+    module = _load("charseq")
+    assert module.SAMPLE == " if you want you" and len(module.SAMPLE) == 16
+    assert run_example("charseq", ["--epochs", "50"]) == "if you want you"
     assert run_example("charseq", ["--epochs", "60", "--sample", "hello world"]) == "ello world"
 
 
@@ -71,8 +84,21 @@ def test_long_sentence_windows_reproduce_the_sentence(capsys):
     assert len(predicted) == len(sentence) - 1
     assert predicted[1:] == sentence[2:]
     printed = capsys.readouterr().out
-    assert "0 if you wan -> f you want" in printed
+    assert "x[0]    [if you wan]      y[0]  [f you want]" in printed
     assert f"{len(sentence) - 10} windows of 10 characters" in printed
+    assert "after 'i' come 6 characters: f g l m p t" in printed
+
+
+def test_long_sentence_window_diagram_is_as_wide_as_the_windows():
+    module = _load("long_sentence")
+    sentence = embedded.load("long_sentence")
+    assert module.followers(sentence, "i") == ["f", "g", "l", "m", "p", "t"]
+    for length in (5, 10):
+        rows = module.window_diagram(sentence, length, 3)[1:]
+        for i, row in enumerate(rows):
+            x, y = re.findall(r"\s\[([^\]]*)\]", row)
+            assert len(x) == len(y) == length, row
+            assert x == sentence[i : i + length] and y == sentence[i + 1 : i + length + 1]
 
 
 def test_packed_sequence_h_n_equals_each_sequence_alone():
@@ -145,7 +171,10 @@ def test_korean_tsv_pipeline_tokenizes_morphemes_buckets_and_learns(tmp_path, ca
     assert seen == list(range(len(lengths)))
     for batch in result["batches"]:  # a bucket sorts by length before it is cut
         assert [lengths[i] for i in batch] == sorted(lengths[i] for i in batch)
-    assert "24 reviews" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "24 reviews from train.txt" in printed  # note 002's headerless train.txt
+    assert "one batch: x (3, " in printed  # the note's batch_size=3
+    assert result["test_accuracy"] is not None
 
 
 def test_char_lstm_shakespeare_samples_from_its_prompt(tmp_path):

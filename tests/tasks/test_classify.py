@@ -267,3 +267,18 @@ def test_class_weights_none_turns_off_the_task_default(tmp_path, trained):
         )
         _, prepared = task.setup(clf.config, clf.run)
         assert (prepared.class_weights is not None) == weighted
+
+
+def test_auto_tokenizer_reads_names_by_characters_and_sentences_by_words(tmp_path, trained):
+    from rnnkit.tasks.classify import auto_tokenizer
+
+    _, run, _ = trained
+    assert json.loads((run / "config.json").read_text())["data"]["tokenizer"] == "char"
+    sentences = [("the market fell again today", "news"), ("my cat sleeps all day long", "pets")]
+    assert auto_tokenizer([t for t, _ in sentences]) == "regex"
+    assert auto_tokenizer(["Nakamura", "Ivanov", "de la Cruz"]) == "char"
+    clf = rnnkit.train("classify", data=sentences * 8, out=tmp_path / "words", max_steps=2,
+                       **TINY)  # fmt: skip
+    assert clf.config.data.tokenizer == "regex" and "market" in clf.vocab.stoi
+    saved = json.loads((tmp_path / "words" / "config.json").read_text())
+    assert saved["data"]["tokenizer"] == "regex"  # the choice is recorded

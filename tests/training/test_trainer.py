@@ -254,6 +254,34 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_weights():
         assert torch.equal(v, snapshots[1][k]), k
 
 
+def test_under_a_budget_alone_early_stopping_waits_a_fifth_of_it_after_the_best():
+    x, y = torch.randn(8, 3), torch.randn(8, 1)
+    seen = []
+    program = _Regression([(x, y)], valid_losses=[3.0, 1.0] + [2.0] * 100_000)
+    cfg = _config(eval_every=1, early_stopping=3, time_budget=1.0, schedule="constant")
+    assert cfg.epochs is None and cfg.max_steps is None  # the budget plans the run
+    trainer = Trainer(nn.Linear(3, 1), cfg, program, progress=False,
+                      callbacks=[lambda e, t, r: e == "evaluate" and seen.append(r)])  # fmt: skip
+    trainer.fit()
+    assert trainer.stop_reason == "early_stopping"
+    assert trainer.bad_evals > 3  # three evaluations were not enough ...
+    stopped = [r["elapsed"] for r in seen if not r["full"]][-1]
+    assert stopped - seen[1]["elapsed"] >= 0.19  # ... a fifth of the budget was (2-digit records)
+
+
+def test_min_steps_gives_a_small_data_set_more_epochs_than_its_count():
+    batches = [(torch.randn(4, 3), torch.randn(4, 1))] * 4  # 4 steps an epoch
+    trainer = Trainer(nn.Linear(3, 1), _config(epochs=2, min_steps=10), _Regression(batches),
+                      progress=False)  # fmt: skip
+    trainer.fit()
+    assert trainer.stop_reason == "epochs" and trainer.step == 10 and trainer.epoch == 2
+    assert trainer._progress_fraction(0.0) == 1.0  # the schedule spanned the 10 steps
+    big = Trainer(nn.Linear(3, 1), _config(epochs=2, min_steps=3), _Regression(batches),
+                  progress=False)  # fmt: skip
+    big.fit()
+    assert big.step == 8  # more than min_steps already: the epochs decide
+
+
 def test_plateau_schedule_cuts_the_rate_after_patience():
     program = _Regression([(torch.randn(4, 3), torch.randn(4, 1))], [1.0, 2.0, 2.0, 2.0, 2.0])
     cfg = _config(

@@ -28,7 +28,7 @@ def _sklearn():
 
 
 class TfidfLogisticRegression:
-    """TF-IDF character n-grams -> multinomial logistic regression.
+    """TF-IDF character n-grams (and optionally word n-grams) -> multinomial logistic regression.
 
     Args:
         ngram_range: the (min, max) character n-gram lengths.
@@ -37,6 +37,8 @@ class TfidfLogisticRegression:
         C: inverse regularisation strength of the logistic regression.
         class_weight: None, or ``"balanced"`` to weight classes by n / (K * n_k).
         max_iter: iterations of the solver.
+        word_ngram_range: also word (min, max) n-grams, their TF-IDF features beside the
+            characters' (None: characters only).
 
     Attributes (after :meth:`fit`):
         classes_: the labels, sorted.
@@ -57,8 +59,10 @@ class TfidfLogisticRegression:
         C: float = 10.0,
         class_weight: str | None = None,
         max_iter: int = 2000,
+        word_ngram_range: tuple[int, int] | None = None,
     ) -> None:
         self.ngram_range = ngram_range
+        self.word_ngram_range = word_ngram_range
         self.analyzer = analyzer
         self.lowercase = lowercase
         self.C = C
@@ -77,6 +81,16 @@ class TfidfLogisticRegression:
             lowercase=self.lowercase,
             sublinear_tf=True,
         )
+        if self.word_ngram_range is not None:
+            from sklearn.pipeline import FeatureUnion
+
+            words = TfidfVectorizer(
+                analyzer="word",
+                ngram_range=tuple(self.word_ngram_range),
+                lowercase=self.lowercase,
+                sublinear_tf=True,
+            )
+            self.vectorizer_ = FeatureUnion([("chars", self.vectorizer_), ("words", words)])
         features = self.vectorizer_.fit_transform(list(texts))
         self.model_ = LogisticRegression(
             C=self.C, class_weight=self.class_weight, max_iter=self.max_iter

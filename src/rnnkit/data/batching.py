@@ -38,6 +38,7 @@ __all__ = [
     "WindowBatch",
     "collate_labelled",
     "collate_tagged",
+    "pad_char_lm",
     "collate_pairs",
     "collate_windows",
 ]
@@ -264,12 +265,15 @@ class _Batch:
 
 @dataclass
 class LabelledBatch(_Batch):
-    """Shape: x (N, L) int64, lengths (N,) CPU int64, mask (N, L) bool, labels (N,) int64."""
+    """Shape: x (N, L) int64, lengths (N,) CPU int64, mask (N, L) bool, labels (N,) int64;
+    with character LM inputs (see :func:`pad_char_lm`), lm_ids (2, N, S), lm_at (2, N, L)."""
 
     x: Tensor
     lengths: Tensor
     mask: Tensor
     labels: Tensor
+    lm_ids: Tensor | None = None
+    lm_at: Tensor | None = None
 
 
 @dataclass
@@ -281,7 +285,8 @@ class TaggedBatch(_Batch):
         (0 at padding: use ``mask``), chars (W, C) int64 where W = mask.sum() is
         the number of real words in row-major order and C the longest word,
         char_lengths (W,). A character encoder's (W, H) output goes back to
-        words with ``out = h.new_zeros(N, L, H); out[mask] = word_h``.
+        words with ``out = h.new_zeros(N, L, H); out[mask] = word_h``. With
+        character LM inputs (see :func:`pad_char_lm`), lm_ids (2, N, S), lm_at (2, N, L).
     """
 
     x: Tensor
@@ -290,6 +295,8 @@ class TaggedBatch(_Batch):
     tags: Tensor
     chars: Tensor
     char_lengths: Tensor
+    lm_ids: Tensor | None = None
+    lm_at: Tensor | None = None
 
 
 @dataclass
@@ -313,23 +320,47 @@ class WindowBatch(_Batch):
     y: Tensor
 
 
+def pad_char_lm(items: Sequence[tuple[Tensor, Tensor]]) -> tuple[Tensor, Tensor]:
+    """Character LM inputs of N sequences, each ``(ids (2, S_i), at (2, L_i))``, padded
+    with 0 on the right: ``(lm_ids (2, N, S), lm_at (2, N, L))``.
+
+    Row 0 is the forward LM's (ids of the text, position of each token's last char),
+    row 1 the backward LM's (ids of the reversed text, position of each token's first
+    char); see :class:`~rnnkit.models.char_lm.CharLMEmbedding`.
+    """
+    N = len(items)
+    S = max(ids.size(1) for ids, _ in items)
+    L = max(at.size(1) for _, at in items)
+    lm_ids = torch.zeros(2, N, S, dtype=torch.long)  # (2, N, S)
+    lm_at = torch.zeros(2, N, L, dtype=torch.long)  # (2, N, L)
+    for n, (ids, at) in enumerate(items):
+        lm_ids[:, n, : ids.size(1)] = ids
+        lm_at[:, n, : at.size(1)] = at
+    return lm_ids, lm_at
+
+
 def collate_labelled(items: Sequence[tuple[Tensor, int]], pad_id: int = 0) -> LabelledBatch:
-    """Items of :class:`~rnnkit.data.datasets.LabelledDataset` -> :class:`LabelledBatch`."""
-    seqs, labels = zip(*items)
+    """Items of :class:`~rnnkit.data.datasets.LabelledDataset` -> :class:`LabelledBatch`
+    (an item may end with its character LM inputs, see :func:`pad_char_lm`)."""
+    seqs, labels, *lm = zip(*items)
     x, lengths, mask = pad_batch(seqs, pad_id)  # (N, L), (N,), (N, L)
-    return LabelledBatch(x, lengths, mask, torch.tensor(labels, dtype=torch.long))
+    labels = torch.tensor(labels, dtype=torch.long)
+    return LabelledBatch(x, lengths, mask, labels, *(pad_char_lm(lm[0]) if lm else ()))
 
 
 def collate_tagged(
     items: Sequence[tuple[Tensor, Tensor, Sequence[Tensor]]], pad_id: int = 0
 ) -> TaggedBatch:
-    """Items of :class:`~rnnkit.data.datasets.TaggedDataset` -> :class:`TaggedBatch`."""
-    words, tags, chars = zip(*items)
+    """Items of :class:`~rnnkit.data.datasets.TaggedDataset` -> :class:`TaggedBatch`
+    (an item may end with its character LM inputs, see :func:`pad_char_lm`)."""
+    words, tags, chars, *lm = zip(*items)
     x, lengths, mask = pad_batch(words, pad_id)  # (N, L)
     tags_padded, _, _ = pad_batch(tags, 0)  # (N, L)
     flat = [c for word_chars in chars for c in word_chars]  # W words in row-major order
     char_x, char_lengths, _ = pad_batch(flat, pad_id)  # (W, C), (W,)
-    return TaggedBatch(x, lengths, mask, tags_padded, char_x, char_lengths)
+    return TaggedBatch(
+        x, lengths, mask, tags_padded, char_x, char_lengths, *(pad_char_lm(lm[0]) if lm else ())
+    )
 
 
 def collate_pairs(items: Sequence[tuple[Tensor, Tensor]], pad_id: int = 0) -> PairBatch:

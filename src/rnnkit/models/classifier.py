@@ -62,10 +62,13 @@ class SequenceClassifier(nn.Module):
         padding_idx: the id of ``<pad>``; its embedding stays zero.
         layer_norm: layer-normalised cells (``"lstm"`` and ``"gru"``).
         backend: ``"auto"``, ``"torch"`` or ``"scratch"`` (see :mod:`rnnkit.nn`).
+        char_lm: a :class:`~rnnkit.models.char_lm.CharLMEmbedding` whose states of each
+            token are concatenated to its embedding (None: none).
 
     Shape:
         x: (N, L) int64 token ids, batch first, padded after each sequence.
         lengths: (N,) int64 (CPU), each >= 1.
+        lm_ids (2, N, S), lm_at (2, N, L): with ``char_lm``, as it takes them.
         Returns logits (N, K); :meth:`encode` returns the pooled vector (N, F), F = D*H
         (+ E with the n-gram bag).
 
@@ -93,6 +96,7 @@ class SequenceClassifier(nn.Module):
         padding_idx: int | None = 0,
         layer_norm: bool = False,
         backend: str = "auto",
+        char_lm: nn.Module | None = None,
     ) -> None:
         super().__init__()
         if vocab_size < 1:
@@ -106,9 +110,10 @@ class SequenceClassifier(nn.Module):
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
         self.word_dropout = WordDropout(word_dropout)
         self.dropout = nn.Dropout(dropout)
+        self.char_lm = char_lm
         self.rnn = make_recurrent(
             cell,
-            embedding_dim,
+            embedding_dim + (char_lm.output_size if char_lm is not None else 0),
             hidden_size,
             num_layers,
             dropout=dropout if num_layers > 1 else 0.0,
@@ -129,7 +134,9 @@ class SequenceClassifier(nn.Module):
             features += embedding_dim
         self.classifier = nn.Linear(features, num_classes)
 
-    def encode(self, x: Tensor, lengths: Tensor) -> Tensor:
+    def encode(
+        self, x: Tensor, lengths: Tensor, lm_ids: Tensor | None = None, lm_at: Tensor | None = None
+    ) -> Tensor:
         """The pooled vector of each sequence, with the n-gram bag's when there is one."""
         N = x.size(0)
         lengths = torch.as_tensor(lengths, dtype=torch.long).cpu()
@@ -137,18 +144,23 @@ class SequenceClassifier(nn.Module):
             raise ConfigError(f"lengths must have shape ({N},), got {tuple(lengths.shape)}")
         if N and int(lengths.min()) < 1:
             raise ConfigError(f"every sequence needs length >= 1, got {lengths.tolist()}")
-        pooled = self._pool(x, lengths)  # (N, D*H)
+        pooled = self._pool(x, lengths, lm_ids, lm_at)  # (N, D*H)
         if self.ngram_bag is None:
             return pooled
         return torch.cat([pooled, self.ngram_bag(x, lengths)], dim=-1)  # (N, D*H + E)
 
-    def _pool(self, x: Tensor, lengths: Tensor) -> Tensor:
+    def _pool(self, x: Tensor, lengths: Tensor, lm_ids=None, lm_at=None) -> Tensor:
         """The recurrent stack's outputs pooled into one vector per sequence: (N, D*H).
 
         ``lengths`` is a checked (N,) int64 CPU tensor.
         """
         L = x.size(1)
-        emb = self.dropout(self.word_dropout(self.embedding(x)))  # (N, L, E)
+        emb = self.word_dropout(self.embedding(x))  # (N, L, E)
+        if self.char_lm is not None:
+            if lm_ids is None or lm_at is None:
+                raise ConfigError("this model reads character LM states: pass lm_ids and lm_at")
+            emb = torch.cat([emb, self.char_lm(lm_ids, lm_at)], dim=-1)  # (N, L, E + F)
+        emb = self.dropout(emb)
         packed = pack_padded_sequence(emb, lengths, batch_first=True, enforce_sorted=False)
         out, state = self.rnn(packed)
         if self.pooling == "last":
@@ -167,5 +179,8 @@ class SequenceClassifier(nn.Module):
         weights = masked_softmax(scores, mask)  # (N, L)
         return torch.bmm(weights.unsqueeze(1), out).squeeze(1)  # (N, D*H)
 
-    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        return self.classifier(self.dropout(self.encode(x, lengths)))  # (N, K)
+    def forward(
+        self, x: Tensor, lengths: Tensor, lm_ids: Tensor | None = None, lm_at: Tensor | None = None
+    ) -> Tensor:
+        pooled = self.encode(x, lengths, lm_ids, lm_at)  # (N, F)
+        return self.classifier(self.dropout(pooled))  # (N, K)

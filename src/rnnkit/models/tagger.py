@@ -15,6 +15,10 @@ surname) still gets a representation from its letters and capitals. Padding is
 never read: the word stack is packed, the char stack runs on real words only,
 the loss and the CRF's forward algorithm use ``mask``, and decoding stops at
 each sentence's length.
+
+With ``char_lm`` (a :class:`~rnnkit.models.char_lm.CharLMEmbedding`), each word's
+states of a forward and a backward character LM over its sentence are concatenated
+too: ``[word; spelling; h_fw; h_bw]`` (Akbik et al., 2018).
 """
 
 from __future__ import annotations
@@ -86,11 +90,13 @@ class SequenceTagger(nn.Module):
             probability, so that ``<unk>`` is trained for the unseen words of test time.
         padding_idx, unk_idx: the ids of ``<pad>`` and ``<unk>`` (words and chars).
         layer_norm, backend: as :func:`rnnkit.nn.make_recurrent`.
+        char_lm: a :class:`~rnnkit.models.char_lm.CharLMEmbedding` (None: none).
 
     Shape:
         x: (N, L) int64 word ids, padded after each sentence; lengths: (N,) int64
         (CPU), each >= 1; chars: (W, C) int64, the W = lengths.sum() real words in
-        row-major order; char_lengths: (W,). Returns emissions (N, L, K) (CRF
+        row-major order; char_lengths: (W,); with ``char_lm``, lm_ids (2, N, S) and
+        lm_at (2, N, L) as it takes them. Returns emissions (N, L, K) (CRF
         emission scores, or softmax logits).
 
     Example:
@@ -124,6 +130,7 @@ class SequenceTagger(nn.Module):
         unk_idx: int = 1,
         layer_norm: bool = False,
         backend: str = "auto",
+        char_lm: nn.Module | None = None,
     ) -> None:
         super().__init__()
         if vocab_size < 1:
@@ -142,6 +149,9 @@ class SequenceTagger(nn.Module):
                 char_vocab_size, char_embedding_dim, char_hidden_size, padding_idx=padding_idx
             )
             features += self.chars.output_size
+        self.char_lm = char_lm
+        if char_lm is not None:
+            features += char_lm.output_size
         self.dropout = nn.Dropout(dropout)
         self.rnn = make_recurrent(
             cell,
@@ -163,6 +173,8 @@ class SequenceTagger(nn.Module):
         lengths: Tensor,
         chars: Tensor | None = None,
         char_lengths: Tensor | None = None,
+        lm_ids: Tensor | None = None,
+        lm_at: Tensor | None = None,
     ) -> Tensor:
         N, L = x.shape
         lengths = torch.as_tensor(lengths, dtype=torch.long).cpu()
@@ -184,6 +196,10 @@ class SequenceTagger(nn.Module):
             per_word = spelled.new_zeros(N, L, spelled.size(-1))  # (N, L, 2 H_c)
             per_word[mask] = spelled
             words = torch.cat([words, per_word], dim=-1)  # (N, L, E + 2 H_c)
+        if self.char_lm is not None:
+            if lm_ids is None or lm_at is None:
+                raise ConfigError("this tagger reads character LM states: pass lm_ids and lm_at")
+            words = torch.cat([words, self.char_lm(lm_ids, lm_at)], dim=-1)  # (N, L, F)
         words = self.dropout(words)
         packed = pack_padded_sequence(words, lengths, batch_first=True, enforce_sorted=False)
         out, _ = self.rnn(packed)

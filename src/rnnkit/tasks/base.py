@@ -53,6 +53,7 @@ __all__ = [
     "Splits",
     "Assets",
     "NoOptions",
+    "ExportGraph",
     "EpochBatches",
     "SampledBatches",
     "make_text_tokenizer",
@@ -230,6 +231,25 @@ class NoOptions(Section):
     section: ClassVar[str] = "options"
 
 
+@dataclass
+class ExportGraph:
+    """One network of a trained run, ready for ``rnnkit export`` (one ``NAME.onnx``).
+
+    ``module`` runs the padded, masked path (no PackedSequence, no Python loop over
+    time: see :mod:`rnnkit.models.exportable`); it is called as
+    ``module(*inputs.values())`` and returns the tensors named by ``outputs``.
+    ``axes`` names the free axes of inputs and outputs (``{"x": {0: "batch",
+    1: "length"}}``); an axis named alike in two tensors has one size.
+    """
+
+    name: str
+    module: nn.Module
+    inputs: dict[str, torch.Tensor]
+    outputs: list[str]
+    axes: dict[str, dict[int, str]]
+    doc: str = ""
+
+
 def make_text_tokenizer(data: Any, name: str | None = None, **options: Any):
     """The tokenizer a text data config asks for (``name``: another side's, e.g. a
     seq2seq target), lowercasing where the config says so."""
@@ -300,6 +320,27 @@ class Predictor:
         from rnnkit.generate import module_device
 
         return module_device(self.model)
+
+    def view(self) -> dict:
+        """How a user interface shows this model's outputs (the playground at ``/`` of
+        ``rnnkit serve`` reads it; a new task picks one of these kinds and is shown
+        without new page code):
+
+        - ``{"kind": "generate"}``: a prompt, its continuation streamed as it is sampled;
+        - ``{"kind": "spans"}``: ``tokens`` with typed ``spans`` highlighted;
+        - ``{"kind": "bars", "items": FIELD}``: a list of ``{"label", "probability"}``;
+        - ``{"kind": "series", "target_index": I}``: the input rows' column I, the
+          forecast ``values`` and the ``baselines`` on one chart;
+        - ``{"kind": "alignment"}``: ``output`` beside ``input``, ``attention`` as a heatmap;
+        - ``{"kind": "json"}`` (the default): the output as JSON.
+
+        ``"options"`` gives the page's first values of the predict options.
+        """
+        return {"kind": "json"}
+
+    def examples(self) -> list:
+        """Inputs to try (the playground fills its input box with the first)."""
+        return list(self.input_schema.get("examples", []))
 
     @classmethod
     def schema(cls) -> dict:
@@ -504,6 +545,15 @@ class Task:
         by the Trainer; None when ``config`` asks for a neural model."""
         return None
 
+    def export_graphs(self, predictor: Predictor) -> list[ExportGraph]:
+        """The networks of a trained run for ONNX (``rnnkit export``); the default refuses."""
+        raise ConfigError(f"the {self.name} task declares no export (Task.export_graphs)")
+
+    def export_info(self, predictor: Predictor) -> dict[str, Any]:
+        """What a user without rnnkit needs to feed the graphs and read their outputs
+        (labels, special token ids, ...), written into ``export.json``."""
+        return {}
+
     def load_predictor(
         self, config: RunConfig, run: RunDirectory, device: torch.device
     ) -> Predictor:
@@ -653,8 +703,10 @@ def train(
             run.lock()
     else:
         cfg = _new_config(task_obj, config)
-        for section, values in _sections(cfg, options).items():
+        sections = _sections(cfg, options)
+        for section, values in sections.items():
             cfg.set(section, values)
+        plan_limits(cfg, _given_train(task_obj, config, sections["train"]))
         for name in ("data", "valid"):
             if getattr(cfg.data, name, None) is not None:
                 setattr(cfg.data, name, str(Path(getattr(cfg.data, name)).resolve()))
@@ -707,6 +759,38 @@ def _attach_memory(task: Task, cfg: RunConfig, memory: dict, *, resume: bool) ->
             )
         setattr(cfg.data, which, digest)
     cfg.__dict__["memory"] = records
+
+
+def plan_limits(cfg: RunConfig, given: set[str]) -> None:
+    """The limits a user gave decide over the task's defaults:
+
+    - a time budget is a plan: given without ``epochs`` or ``max_steps``, the task's
+      default epoch count is dropped, so that training (and the cosine schedule, which
+      spans the tightest limit) runs for the budget; early stopping and the best
+      weights still follow the task's metric (see the trainer's patience rule);
+    - ``epochs`` given means that many epochs: the task's ``min_steps`` (which gives a
+      small data set more epochs than its default count) is dropped.
+    """
+    t = cfg.train
+    if t.time_budget is not None and not given & {"epochs", "max_steps"}:
+        t.epochs = None
+    if "epochs" in given and "min_steps" not in given:
+        t.min_steps = None
+
+
+def _given_train(task: Task, config, options: dict[str, Any]) -> set[str]:
+    """The train settings a user gave: as options, in a TOML/dict config, or (for a
+    RunConfig object) those that differ from the task's defaults."""
+    given = set(options)
+    if isinstance(config, RunConfig):
+        default = task.Config().train
+        given |= {f.name for f in fields(config.train)
+                  if getattr(config.train, f.name) != getattr(default, f.name)}  # fmt: skip
+    elif isinstance(config, dict):
+        given |= set(config.get("train", {}))
+    elif config is not None:
+        given |= set(read_toml(config).get("train", {}))
+    return given
 
 
 def _new_config(task: Task, config) -> RunConfig:

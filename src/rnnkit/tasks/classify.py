@@ -42,9 +42,11 @@ from rnnkit.data.vocab import Vocab, build_vocab
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import classification_report, confusion_matrix
 from rnnkit.models.classifier import SequenceClassifier
+from rnnkit.models.exportable import ClassifierGraph, example_ids
 from rnnkit.tasks.base import (
     Assets,
     EpochBatches,
+    ExportGraph,
     Predictor,
     SampledBatches,
     Splits,
@@ -56,6 +58,20 @@ from rnnkit.tasks.base import (
     rows_of,
     source_name,
 )
+from rnnkit.tasks.char_lm import (
+    CHAR_LM_FILE,
+    CharLMAssets,
+    CharLMDataset,
+    build_char_lm,
+    char_lm_models_field,
+    char_lm_option,
+    copy_char_lm_weights,
+    fine_tune_option,
+    fit_char_lm,
+    load_char_lm_assets,
+    refuse_char_lm_export,
+)
+from rnnkit.tasks.tag_data import extend_with_vectors
 from rnnkit.training.checkpoint import RunDirectory
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.trainer import StepOutput
@@ -104,12 +120,23 @@ class ClassifyModelConfig(TextModelConfig):
         high=1,
         high_open=True,
     )
+    char_lm: str | None = char_lm_option()
+    fine_tune_char_lm: bool = fine_tune_option()
     num_classes: int = derived("labels in the training data")
+    char_lm_models: dict | None = char_lm_models_field()
 
 
 @dataclass
 class ClassifyDataConfig(TextDataConfig):
     batch_size: int = override(TextDataConfig, "batch_size", 64)
+    tokenizer: str = override(
+        TextDataConfig,
+        "tokenizer",
+        "auto",
+        choices=("auto", "char", "byte", "codepoint", "word", "regex", "sentencepiece", "korean"),
+        help="How text becomes tokens (auto: characters for texts of one or two words, such "
+        "as names; else words and punctuation, regex, or Kiwi morphemes for Korean).",
+    )
     text_column: int | str | None = option(
         None, "Text column of a TSV/CSV (a name, or a 0-based number).", none="0"
     )
@@ -124,6 +151,35 @@ class ClassifyDataConfig(TextDataConfig):
         "Weight the loss by n / (K * n_k) for imbalanced labels, its square root, or not.",
         choices=("balanced", "sqrt", "none"),
     )
+    vectors: str | None = option(
+        None, "A word2vec/GloVe text file that initialises the token embedding."
+    )
+
+    def check(self) -> None:
+        if self.tokenizer != "auto":  # auto is resolved, and checked, on the training texts
+            super().check()
+
+
+def auto_tokenizer(texts: Sequence[str]) -> str:
+    """The tokenizer ``--tokenizer auto`` picks from the training texts: ``char`` when
+    the median text has at most two words (names, codes), else ``korean`` (Kiwi
+    morphemes, when installed) for mostly Hangul texts, else ``regex`` (words and
+    punctuation)."""
+    import re
+    import statistics
+
+    sample = list(texts[:: max(1, len(texts) // 2000)])  # at most about 2,000 texts
+    if statistics.median(len(t.split()) for t in sample) <= 2:
+        return "char"
+    hangul = sum(bool(re.search("[\uac00-\ud7af]", t)) for t in sample)
+    if hangul > len(sample) / 2:
+        try:
+            import kiwipiepy  # noqa: F401
+
+            return "korean"
+        except ImportError:
+            pass
+    return "regex"
 
 
 @dataclass
@@ -143,6 +199,7 @@ class ClassifyConfig(RunConfig):
     train: ClassifyTrainConfig = with_defaults(
         ClassifyTrainConfig,
         epochs=25,
+        min_steps=2000,  # a small labelled set gets more epochs than 25
         amp=False,  # bf16 and the moving average measured for lm only
         ema=None,
         lr=3e-3,
@@ -158,13 +215,19 @@ class ClassifyAssets(Assets):
     tokenizer: Tokenizer
     vocab: Vocab
     label_names: list[str]
+    vectors: Tensor | None = None  # (V, E) initial embedding rows where found (not saved)
+    vectors_found: Tensor | None = None  # (V,) bool
+    char_lm: CharLMAssets | None = None  # --char-lm: the LMs' tokenizers and vocabularies
 
     def to_files(self) -> dict[str, Any]:
-        return {
+        files = {
             "tokenizer.json": self.tokenizer.to_dict(),
             "vocab.json": self.vocab.to_dict(),
             "labels.json": {"labels": self.label_names},
         }
+        if self.char_lm is not None:
+            files[CHAR_LM_FILE] = self.char_lm.to_dict()
+        return files
 
     @classmethod
     def from_files(cls, read: Callable[[str], Any]) -> ClassifyAssets:
@@ -249,13 +312,26 @@ def read_splits(config: RunConfig) -> Splits:
 
 def _dataset(examples: Examples, assets: ClassifyAssets, source: str) -> LabelledDataset:
     try:
-        return LabelledDataset.from_examples(
+        dataset = LabelledDataset.from_examples(
             examples, assets.tokenizer, assets.vocab, assets.label_names
         )
     except DataError as e:
         if e.path is None and source:
             raise DataError(source, e.line, e.expected, e.got) from None
         raise
+    if assets.char_lm is None:
+        return dataset
+    return CharLMDataset(dataset, [_char_lm_inputs(text, assets) for text, _ in examples])
+
+
+def _char_lm_inputs(text: str, assets: ClassifyAssets) -> tuple[Tensor, Tensor]:
+    """The character LMs' inputs of a text: the LMs read the text itself, and each token
+    is where the tokenizer found it (see :meth:`CharLMAssets.encode`)."""
+    return assets.char_lm.encode(assets.tokenizer.tokenize(text), text)
+
+
+def _logits(model: nn.Module, batch: LabelledBatch) -> Tensor:
+    return model(batch.x, batch.lengths, batch.lm_ids, batch.lm_at)  # (N, K)
 
 
 def balanced_weights(labels: Sequence[int], num_classes: int, power: float = 1.0) -> list[float]:
@@ -295,7 +371,7 @@ def evaluate_classifier(
         count = len(batches) if max_batches is None else min(max_batches, len(batches))
         for i in range(count):
             batch = batches[i].to(device)
-            logits = model(batch.x, batch.lengths)  # (N, K)
+            logits = _logits(model, batch)  # (N, K)
             total += F.cross_entropy(logits.float(), batch.labels, reduction="sum").item()
             y_true += batch.labels.tolist()
             y_pred += logits.argmax(-1).tolist()
@@ -348,7 +424,7 @@ class ClassifyProgram:
 
     def step(self, model: nn.Module, batch: LabelledBatch, state) -> StepOutput:
         batch = batch.to(self.device, non_blocking=True)
-        logits = model(batch.x, batch.lengths)  # (N, K)
+        logits = _logits(model, batch)  # (N, K)
         loss = F.cross_entropy(
             logits.float(), batch.labels, weight=self.weight, label_smoothing=self.label_smoothing
         )
@@ -431,10 +507,21 @@ class ClassifierPredictor(Predictor):
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), EVAL_BATCH_SIZE):
             chunk = order[start : start + EVAL_BATCH_SIZE]
-            batch = collate_labelled([(torch.tensor(ids[i]), 0) for i in chunk], self.vocab.pad_id)
-            batch = batch.to(self.device)
-            out[chunk] = self.model(batch.x, batch.lengths).float().softmax(-1).cpu()  # (n, K)
+            items = [(torch.tensor(ids[i]), 0) for i in chunk]
+            if self.assets.char_lm is not None:
+                items = [
+                    (*it, _char_lm_inputs(texts[i], self.assets)) for it, i in zip(items, chunk)
+                ]
+            batch = collate_labelled(items, self.vocab.pad_id).to(self.device)
+            out[chunk] = _logits(self.model, batch).float().softmax(-1).cpu()  # (n, K)
         return out
+
+    def view(self) -> dict:
+        return {
+            "kind": "bars",
+            "items": "top_k",
+            "options": {"top_k": min(5, len(self.label_names))},
+        }
 
     def predict(self, texts: Sequence[str], **options) -> list[dict]:
         """One dict per text: ``input``, the best ``label`` and its ``probability``, and
@@ -527,8 +614,11 @@ class ClassificationTask(Task):
 
     def fit_assets(self, config: RunConfig, splits: Splits) -> ClassifyAssets:
         d = config.data
-        tokenizer = make_text_tokenizer(d)
         texts = [text for text, _ in splits.train]
+        if d.tokenizer == "auto":  # config.json records the choice
+            d.tokenizer = auto_tokenizer(texts)
+            TextDataConfig.check(d)  # e.g. --lowercase with characters
+        tokenizer = make_text_tokenizer(d)
         if tokenizer.needs_fit:
             tokenizer.fit(texts)
         vocab = tokenizer.natural_vocab() or build_vocab(
@@ -539,7 +629,26 @@ class ClassificationTask(Task):
         label_names = sorted({label for _, label in splits.train})
         if len(label_names) < 2:
             raise DataError(splits.train_source, None, "at least 2 labels", f"{label_names}")
-        return ClassifyAssets(tokenizer, vocab, label_names)
+        vectors = found = None
+        if d.vectors is not None:
+            if tokenizer.natural_vocab() is not None:
+                raise ConfigError(
+                    f"--vectors needs a tokenizer with a vocabulary built from the data "
+                    f"(word, regex, char, korean), not {d.tokenizer!r}"
+                )
+            vocab, vectors, found = extend_with_vectors(vocab, d.vectors, config)
+        if config.model.char_lm and d.tokenizer in ("byte", "sentencepiece"):
+            raise ConfigError(
+                f"--char-lm finds each token in its text: the {d.tokenizer!r} tokenizer's "
+                "tokens are not pieces of the text (use char, codepoint, word or regex)"
+            )
+        char_lm = fit_char_lm(config)
+        return ClassifyAssets(tokenizer, vocab, label_names, vectors, found, char_lm)
+
+    def load_assets(self, run: RunDirectory, config: RunConfig) -> ClassifyAssets:
+        assets = super().load_assets(run, config)
+        assets.char_lm = load_char_lm_assets(run, config)
+        return assets
 
     def prepare(self, config: RunConfig, splits: Splits, assets: ClassifyAssets) -> ClassifyData:
         train = _dataset(splits.train, assets, splits.train_source)
@@ -567,12 +676,34 @@ class ClassificationTask(Task):
             ngram_buckets=m.ngram_buckets,
             layer_norm=m.layer_norm,
             backend=m.backend,
+            char_lm=build_char_lm(config),
         )
+
+    def export_graphs(self, predictor: Predictor) -> list[ExportGraph]:
+        """``model.onnx``: padded ids and lengths -> logits over the labels."""
+        refuse_char_lm_export(predictor)
+        x, lengths = example_ids(predictor.config.model.vocab_size, [7, 4, 1])
+        axes = {"x": {0: "batch", 1: "length"}, "lengths": {0: "batch"}}
+        doc = "x (N, L) ids padded with pad_id, lengths (N,) -> logits (N, K)"
+        graph = ClassifierGraph(predictor.model)
+        return [ExportGraph("model", graph, {"x": x, "lengths": lengths}, ["logits"], axes, doc)]
+
+    def export_info(self, predictor: Predictor) -> dict[str, Any]:
+        return {"labels": predictor.label_names, "pad_id": predictor.assets.vocab.pad_id}
 
     def program(
         self, model: nn.Module, data: ClassifyData, config: RunConfig, dist: DistInfo
     ) -> ClassifyProgram:
-        return ClassifyProgram(data, data.assets, config, next(model.parameters()).device, dist)
+        a = data.assets
+        if not config.train.init_from:
+            copy_char_lm_weights(model, a.char_lm)
+            if a.vectors is not None:
+                rows = a.vectors_found.clone()
+                rows[a.vocab.pad_id] = False  # <pad> stays zero
+                with torch.no_grad():
+                    weight = getattr(model, "module", model).embedding.weight  # (V, E)
+                    weight[rows] = a.vectors[rows].to(weight.device, weight.dtype)
+        return ClassifyProgram(data, a, config, next(model.parameters()).device, dist)
 
     def after_fit(self, predictor, program: ClassifyProgram, run: RunDirectory) -> None:
         if program.confusion is not None:

@@ -41,10 +41,11 @@ from rnnkit.config import (
 )
 from rnnkit.data.readers import NumericTable, read_numeric_csv
 from rnnkit.data.timeseries import Scaler, next_dates, scaler_from_dict
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError, RnnkitError
 from rnnkit.metrics import forecast_report
+from rnnkit.models.exportable import ForecasterGraph
 from rnnkit.models.forecaster import Forecaster
-from rnnkit.tasks.base import Assets, Predictor, Splits, Task, register
+from rnnkit.tasks.base import Assets, ExportGraph, Predictor, Splits, Task, register
 from rnnkit.tasks.forecast_data import (
     EVAL_BATCH_SIZE,
     ForecastData,
@@ -434,6 +435,20 @@ class ForecastPredictor(Predictor):
             },
         }
 
+    def view(self) -> dict:
+        return {"kind": "series", "target_index": self.columns.index(self.target)}
+
+    def examples(self) -> list:
+        """The last rows of the run's series, when its file can be read (a forecast after
+        them, with enough history for the lookback and a season)."""
+        try:
+            table = read_series(self.config)
+        except (RnnkitError, OSError):
+            return []
+        n = min(len(table), max(self._history(), self.season + 1, 3 * self.horizon))
+        rows = {"rows": table.values[-n:].tolist()}
+        return [rows | ({"dates": table.dates[-n:]} if table.dates else {})]
+
     def predict(self, inputs: Sequence, **options) -> list[dict]:
         """:meth:`forecast` of each input (rows, arrays or tables), in order."""
         self.options("predict", options)
@@ -609,6 +624,26 @@ class ForecastTask(Task):
             lookback=d.lookback,
             patch=m.patch or 1,
         )
+
+    def export_graphs(self, predictor: Predictor) -> list[ExportGraph]:
+        """``model.onnx``: windows of rows as the model reads them (transformed and
+        scaled, see export_info) -> the next rows of the target."""
+        d, m = predictor.config.data, predictor.model
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(2, d.lookback, m.input_size, generator=g)  # (N, L, F)
+        axes = {"x": {0: "batch", 1: "length"}}
+        doc = "x (N, L, F) scaled rows, L >= lookback -> y (N, T_out, F_out) scaled"
+        return [ExportGraph("model", ForecasterGraph(m), {"x": x}, ["y"], axes, doc)]
+
+    def export_info(self, predictor: Predictor) -> dict[str, Any]:
+        d = predictor.config.data
+        return {
+            "columns": input_columns(predictor.config),
+            "target": d.target,
+            "lookback": d.lookback,
+            "transform": d.transform,
+            "scaler": "scaler.json: x = (transformed value - offset) / scale, per column",
+        }
 
     def program(
         self, model: nn.Module, data: ForecastData, config: RunConfig, dist: DistInfo

@@ -33,10 +33,12 @@ from rnnkit.data.vocab import Vocab, build_vocab
 from rnnkit.errors import CheckpointError, ConfigError, DataError
 from rnnkit.generate import module_device, stream_generate
 from rnnkit.metrics import bits_per_token, perplexity
+from rnnkit.models.exportable import LMStep, state_names
 from rnnkit.models.language_model import RNNLanguageModel
 from rnnkit.models.window_lm import WindowLanguageModel
 from rnnkit.tasks.base import (
     Assets,
+    ExportGraph,
     Predictor,
     Splits,
     Task,
@@ -84,6 +86,11 @@ class LMModelConfig(TextModelConfig):
 @dataclass
 class LMDataConfig(TextDataConfig):
     bptt: int = option(64, "Truncated BPTT length (tokens).", low=1)
+    reverse: bool = option(
+        False,
+        "A backward LM: the text is read right to left (training and evaluation; "
+        "it does not generate). For --char-lm.",
+    )
 
 
 @dataclass
@@ -159,6 +166,16 @@ def read_splits(config: RunConfig) -> Splits:
         return Splits([text[:cut]], [text[cut:]], name, f"{name} (last 10%)")
     train, valid = split_span(d.data)
     return Splits([train], [valid], d.data, f"{d.data} (last 10%)")
+
+
+def text_of(text: Text) -> str:
+    """The text in memory (a file span is read whole)."""
+    return text if isinstance(text, str) else "".join(text.blocks())
+
+
+def reverse_text(text: Text) -> str:
+    """The text right to left, for a backward LM (``reverse``)."""
+    return text_of(text)[::-1]
 
 
 def blocks(text: Text) -> Iterator[str]:
@@ -368,6 +385,13 @@ class LanguageModelPredictor(Predictor):
         self.tokenizer = assets.tokenizer
         self.vocab = assets.vocab
 
+    def _refuse_reversed(self) -> None:
+        if self.config.data.reverse:
+            raise ConfigError(
+                "this language model reads text right to left (lm --reverse): it scores "
+                "text and feeds --char-lm, it does not continue a prompt"
+            )
+
     def _prompt_ids(self, prompt: str) -> list[int]:
         ids = self.vocab.encode(self.tokenizer.tokenize(prompt))
         if not ids:  # an empty prompt starts as a new line of text would
@@ -387,8 +411,10 @@ class LanguageModelPredictor(Predictor):
         """Yield the new text piece by piece, as each token is sampled.
 
         ``temperature`` 0 is greedy; ``top_k`` and ``top_p`` restrict the
-        candidates; the same ``seed`` gives the same text.
+        candidates; the same ``seed`` gives the same text. A backward LM (``reverse``)
+        refuses.
         """
+        self._refuse_reversed()
         ids = stream_generate(
             self.model,
             self._prompt_ids(prompt),
@@ -404,6 +430,9 @@ class LanguageModelPredictor(Predictor):
     def generate(self, prompt: str = "", max_new: int = 200, **sampling) -> str:
         """The prompt followed by ``max_new`` sampled tokens (options as :meth:`stream`)."""
         return prompt + "".join(self.stream(prompt, max_new, **sampling))
+
+    def view(self) -> dict:
+        return {"kind": "generate", "options": {"max_new": 200, "temperature": 0.8}}
 
     def predict(self, inputs: Sequence[str], **options) -> list[dict]:
         """The continuation of each prompt: ``{"input": prompt, "output": new text}``
@@ -434,6 +463,8 @@ class LanguageModelPredictor(Predictor):
         split; ``protocol`` as :func:`evaluate_lm` ("carry" or "fresh")."""
         o = self.options("evaluate", options)
         texts, source = self.records(data)
+        if self.config.data.reverse:  # a backward LM scores the text right to left
+            texts = [reverse_text("".join(map(text_of, texts)))]
         if len(texts) == 1:  # a file streams from the token cache
             ids = encode_text(texts[0], self.tokenizer, self.vocab)
         else:
@@ -455,6 +486,7 @@ class LanguageModelPredictor(Predictor):
     @torch.no_grad()
     def next_token_probs(self, prefix: str, top_k: int = 10) -> list[tuple[str, float]]:
         """The ``top_k`` most likely next tokens after ``prefix``, with probabilities."""
+        self._refuse_reversed()
         x = torch.tensor([self._prompt_ids(prefix)], device=self.device)  # (1, L)
         logits, _ = self.model(x)
         probs = logits[0, -1].softmax(-1)  # (V,)
@@ -480,7 +512,11 @@ class LanguageModelTask(Task):
     }
 
     def read_splits(self, config: RunConfig) -> Splits:
-        return read_splits(config)
+        splits = read_splits(config)
+        if not config.data.reverse:
+            return splits
+        train, valid = ([reverse_text(t) for t in texts] for texts in (splits.train, splits.valid))
+        return Splits(train, valid, splits.train_source, splits.valid_source)
 
     def read_file(self, path, config: RunConfig) -> list[Text]:
         return [read_corpus(os.fspath(path))]
@@ -562,6 +598,31 @@ class LanguageModelTask(Task):
             layer_norm=m.layer_norm,
             backend=m.backend,
         )
+
+    def export_graphs(self, predictor: Predictor) -> list[ExportGraph]:
+        """``step.onnx``: one token and the state in, the next token's logits and the
+        new state out (generation from carried state)."""
+        m = predictor.config.model
+        if not isinstance(predictor.model, RNNLanguageModel):
+            raise ConfigError(f"a {m.kind!r} language model has no ONNX export")
+        N, states = 2, state_names(m.cell)
+        g = torch.Generator().manual_seed(0)
+        inputs = {"token": torch.randint(m.vocab_size, (N,), generator=g)}
+        for name in states:  # (num_layers, N, H)
+            inputs[name] = torch.rand(m.num_layers, N, m.hidden_size, generator=g) - 0.5
+        axes = {"token": {0: "batch"}} | {name: {1: "batch"} for name in states}
+        outputs = ["logits", *(f"{name}_out" for name in states)]
+        doc = "one step: token (N,) and the state (zeros at first) -> logits (N, V), new state"
+        return [ExportGraph("step", LMStep(predictor.model), inputs, outputs, axes, doc)]
+
+    def export_info(self, predictor: Predictor) -> dict[str, Any]:
+        vocab, m = predictor.vocab, predictor.config.model
+        return {
+            "state": {name: [m.num_layers, "batch", m.hidden_size] for name in state_names(m.cell)},
+            "empty_prompt_ids": predictor._prompt_ids(""),
+            "special_ids": [vocab.stoi[t] for t in vocab.specials],
+            "reverse": bool(predictor.config.data.reverse),  # a backward LM reads text reversed
+        }
 
     def program(
         self, model: nn.Module, data: LMData, config: RunConfig, dist: DistInfo

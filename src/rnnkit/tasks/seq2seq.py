@@ -44,9 +44,11 @@ from rnnkit.data.tokenizers import Tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import seq2seq_report
+from rnnkit.models.exportable import DecoderStep, EncoderGraph, example_ids, state_names
 from rnnkit.models.seq2seq import SEQ2SEQ_CELLS, Seq2Seq
 from rnnkit.tasks.base import (
     Assets,
+    ExportGraph,
     Predictor,
     SampledBatches,
     Splits,
@@ -454,6 +456,9 @@ class Seq2SeqPredictor(Predictor):
         )
         return [self.tgt_tokenizer.decode(seq, self.tgt_vocab) for seq in ids]
 
+    def view(self) -> dict:
+        return {"kind": "alignment", "options": {"attention": True}}
+
     def predict(self, texts: Sequence[str], **options) -> list[dict]:
         """One ``{"input", "output"}`` per text (greedy for ``beam=1``; ``length_penalty``
         is the exponent of the length in beam search's normalised score); with
@@ -568,6 +573,43 @@ class Seq2SeqTask(Task):
             layer_norm=m.layer_norm,
             backend=m.backend,
         )
+
+    def export_graphs(self, predictor: Predictor) -> list[ExportGraph]:
+        """``encoder.onnx`` (padded source -> memory and the decoder's first state) and
+        ``decoder.onnx`` (one step: the last token and the state -> log-probabilities)."""
+        m, model = predictor.config.model, predictor.model
+        src, src_lengths = example_ids(m.vocab_size, [7, 3])  # (N, S)
+        states = state_names(m.cell)
+        encoder = ExportGraph(
+            "encoder",
+            EncoderGraph(model),
+            {"src": src, "src_lengths": src_lengths},
+            ["memory", *states],
+            {"src": {0: "batch", 1: "source"}, "src_lengths": {0: "batch"}},
+            "src (N, S) padded ids, src_lengths (N,) -> memory (N, S, H), h [, c]",
+        )
+        with torch.no_grad():
+            memory, *state = encoder.module(src, src_lengths)
+        token, _ = example_ids(m.target_vocab_size, [1, 1], seed=1)
+        inputs = {"token": token.view(-1), "memory": memory, "src_lengths": src_lengths}
+        inputs |= dict(zip(states, state))
+        axes = {"token": {0: "batch"}, "memory": {0: "batch", 1: "source"}}
+        axes |= {"src_lengths": {0: "batch"}} | {name: {1: "batch"} for name in states}
+        outputs = ["log_probs", *(f"{name}_out" for name in states)]
+        outputs += ["attention"] if m.attention != "none" else []
+        doc = "token (N,), memory, src_lengths, h [, c] -> log_probs (N, V), h_out [, c_out]"
+        decoder = ExportGraph("decoder", DecoderStep(model), inputs, outputs, axes, doc)
+        return [encoder, decoder]
+
+    def export_info(self, predictor: Predictor) -> dict[str, Any]:
+        tgt = predictor.tgt_vocab
+        return {
+            "bos_id": tgt.bos_id,
+            "eos_id": tgt.eos_id,
+            "pad_id": predictor.src_vocab.pad_id,
+            "max_length": predictor.config.model.max_target_length,
+            "target_assets": ["target_tokenizer.json", "target_vocab.json"],
+        }
 
     def program(
         self, model: nn.Module, data: Seq2SeqData, config: RunConfig, dist: DistInfo

@@ -45,16 +45,31 @@ from rnnkit.data.embedded.synthetic_ner import TOKEN_PATTERN
 from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.models.exportable import TaggerGraph, example_ids
 from rnnkit.models.tagger import SequenceTagger
 from rnnkit.span_metrics import SPAN_SCHEMES, bio_spans, tagging_report
 from rnnkit.tasks.base import (
     Assets,
     EpochBatches,
+    ExportGraph,
     Predictor,
     SampledBatches,
     Splits,
     Task,
     register,
+)
+from rnnkit.tasks.char_lm import (
+    CHAR_LM_FILE,
+    CharLMAssets,
+    CharLMDataset,
+    build_char_lm,
+    char_lm_models_field,
+    char_lm_option,
+    copy_char_lm_weights,
+    fine_tune_option,
+    fit_char_lm,
+    load_char_lm_assets,
+    refuse_char_lm_export,
 )
 from rnnkit.tasks.tag_data import (
     detect_scheme,
@@ -110,8 +125,11 @@ class TagModelConfig(TextModelConfig):
         high=1,
         high_open=True,
     )
+    char_lm: str | None = char_lm_option()
+    fine_tune_char_lm: bool = fine_tune_option()
     num_classes: int = derived("tags in the training data")
     char_vocab_size: int = derived("characters in the training words")
+    char_lm_models: dict | None = char_lm_models_field()
 
 
 @dataclass
@@ -161,6 +179,7 @@ class TagConfig(RunConfig):
     train: TrainConfig = with_defaults(
         TrainConfig,
         epochs=30,
+        min_steps=3000,  # a 1,000-sentence treebank gets about 100 epochs, not 30
         amp=False,  # bf16 and the moving average measured for lm only
         ema=None,
         lr=1e-2,
@@ -181,14 +200,18 @@ class TagAssets(Assets):
     scheme: str  # resolved: BIO, BIOES, IO or none
     vectors: Tensor | None = None  # (V, E) initial embedding rows where found (not saved)
     vectors_found: Tensor | None = None  # (V,) bool
+    char_lm: CharLMAssets | None = None  # --char-lm: the LMs' tokenizers and vocabularies
 
     def to_files(self) -> dict[str, Any]:
-        return {
+        files = {
             "tokenizer.json": self.tokenizer.to_dict(),
             "vocab.json": self.vocab.to_dict(),
             "chars.json": self.char_vocab.to_dict(),
             "tags.json": {"tags": self.tag_names, "scheme": self.scheme},
         }
+        if self.char_lm is not None:
+            files[CHAR_LM_FILE] = self.char_lm.to_dict()
+        return files
 
     @classmethod
     def from_files(cls, read: Callable[[str], Any]) -> TagAssets:
@@ -227,7 +250,16 @@ def _unwrap(model: nn.Module) -> SequenceTagger:
 
 
 def _emissions(model: nn.Module, batch: TaggedBatch) -> Tensor:
-    return model(batch.x, batch.lengths, batch.chars, batch.char_lengths)  # (N, L, K)
+    b = batch
+    return model(b.x, b.lengths, b.chars, b.char_lengths, b.lm_ids, b.lm_at)  # (N, L, K)
+
+
+def _with_char_lm(dataset: TaggedDataset, sentences, assets: TagAssets) -> TaggedDataset:
+    """The dataset with each sentence's character LM inputs (its words joined by spaces)."""
+    if assets.char_lm is None:
+        return dataset
+    tokens = [s.tokens if hasattr(s, "tokens") else s for s in sentences]
+    return CharLMDataset(dataset, [assets.char_lm.encode(t) for t in tokens])
 
 
 @torch.no_grad()
@@ -428,7 +460,9 @@ class TaggerPredictor(Predictor):
         words = [self.vocab.encode(t.lower() if lowercase else t for t in s) for s in sentences]
         chars = [[self.char_vocab.encode(t) for t in s] for s in sentences]
         zeros = [[0] * len(s) for s in sentences]
-        return TaggedDataset(words, zeros, chars, self.tag_names)
+        return _with_char_lm(
+            TaggedDataset(words, zeros, chars, self.tag_names), sentences, self.assets
+        )
 
     def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
         """The tags of sentences already split into tokens."""
@@ -443,6 +477,9 @@ class TaggerPredictor(Predictor):
             self.model, self._dataset(sentences), pad_id=self.vocab.pad_id, with_loss=False
         )
         return [[self.tag_names[k] for k in predicted[i]] for i in range(len(sentences))]
+
+    def view(self) -> dict:
+        return {"kind": "spans"}
 
     def predict(self, texts: Sequence[str | Sequence[str]], **options) -> list[dict]:
         """One dict per input: ``input``, ``tokens``, ``tags`` and (BIO/BIOES/IO tags)
@@ -541,7 +578,13 @@ class TaggingTask(Task):
             vocab, vectors, found = extend_with_vectors(vocab, d.vectors, config)
         char_vocab = TaggedDataset.char_vocab_of(splits.train)
         tag_names = sorted({t for s in [*splits.train, *splits.valid] for t in s.tags})
-        return TagAssets(tokenizer, vocab, char_vocab, tag_names, scheme, vectors, found)
+        char_lm = fit_char_lm(config)
+        return TagAssets(tokenizer, vocab, char_vocab, tag_names, scheme, vectors, found, char_lm)
+
+    def load_assets(self, run, config: RunConfig) -> TagAssets:
+        assets = super().load_assets(run, config)
+        assets.char_lm = load_char_lm_assets(run, config)
+        return assets
 
     def prepare(self, config: RunConfig, splits: Splits, assets: TagAssets) -> TagData:
         a, lowercase = assets, config.data.lowercase
@@ -551,6 +594,8 @@ class TaggingTask(Task):
         valid = tagged_dataset(
             splits.valid, a.vocab, a.char_vocab, a.tag_names, lowercase, splits.valid_source
         )
+        train = _with_char_lm(train, splits.train, a)
+        valid = _with_char_lm(valid, splits.valid, a)
         return TagData(assets, train, valid)
 
     def build_model(self, config: RunConfig) -> SequenceTagger:
@@ -571,12 +616,46 @@ class TaggingTask(Task):
             word_dropout=m.word_dropout,
             layer_norm=m.layer_norm,
             backend=m.backend,
+            char_lm=build_char_lm(config),
         )
+
+    def export_graphs(self, predictor: Predictor) -> list[ExportGraph]:
+        """``model.onnx``: padded word ids (and characters) -> emissions, with the CRF's
+        transitions as outputs read from the graph's initializers."""
+        refuse_char_lm_export(predictor)
+        m = predictor.config.model
+        x, lengths = example_ids(m.vocab_size, [6, 3])  # (N, L)
+        inputs = {"x": x, "lengths": lengths}
+        axes = {"x": {0: "batch", 1: "length"}, "lengths": {0: "batch"}}
+        if predictor.model.chars is not None:  # (N, L, C): one padded row of chars a word
+            flat, char_lengths = example_ids(m.char_vocab_size, [5, 2, 4] * 4, seed=1)
+            inputs["chars"] = flat.view(2, 6, 5)
+            inputs["char_lengths"] = char_lengths.view(2, 6) * (x != 0)
+            axes |= {"chars": {0: "batch", 1: "length", 2: "chars"}}
+            axes |= {"char_lengths": {0: "batch", 1: "length"}}
+        outputs = ["emissions"]
+        if predictor.model.crf is not None:
+            outputs += ["transitions", "start_transitions", "end_transitions"]
+        doc = "x (N, L), lengths (N,)[, chars (N, L, C), char_lengths (N, L)] -> emissions"
+        graph = TaggerGraph(predictor.model)
+        return [ExportGraph("model", graph, inputs, outputs, axes, doc)]
+
+    def export_info(self, predictor: Predictor) -> dict[str, Any]:
+        vocab = predictor.vocab
+        return {
+            "tags": predictor.tag_names,
+            "scheme": predictor.assets.scheme,
+            "decode": "crf (Viterbi)" if predictor.model.crf is not None else "argmax",
+            "pad_id": vocab.pad_id,
+            "lowercase": bool(predictor.config.data.lowercase),
+        }
 
     def program(
         self, model: nn.Module, data: TagData, config: RunConfig, dist: DistInfo
     ) -> TagProgram:
         a = data.assets
+        if not config.train.init_from:
+            copy_char_lm_weights(model, a.char_lm)
         if a.vectors is not None and not config.train.init_from:
             rows = a.vectors_found.clone()
             rows[a.vocab.pad_id] = False  # <pad> stays zero

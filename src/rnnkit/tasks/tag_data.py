@@ -171,10 +171,15 @@ def tagged_dataset(
 
 
 def extend_with_vectors(vocab: Vocab, path: str, config: RunConfig) -> tuple[Vocab, Tensor, Tensor]:
-    """The training vocab extended by the top pretrained words; the vectors of its rows."""
+    """The training vocab extended by the top pretrained words; the vectors of its rows.
+
+    The coverage (training words with a vector, the word's own or its lowercase's) is
+    reported as a warning: one line on the command line's stderr.
+    """
     path = str(Path(path).resolve())
     config.data.vectors = path
     words, vectors = read_word_vectors(path, limit=MAX_PRETRAINED_WORDS, keep=set(vocab.itos))
+    trained = len(vocab)  # the training words come first, after the specials
     known = set(vocab.itos)
     extra = [w for w in dict.fromkeys(w.lower() if config.data.lowercase else w for w in words)]
     extra = [w for w in extra if w not in known]
@@ -188,4 +193,12 @@ def extend_with_vectors(vocab: Vocab, path: str, config: RunConfig) -> tuple[Voc
         )
         config.model.embedding_dim = dim
     weight, found = vectors_for_vocab(vocab.itos, words, vectors)
+    first = len(vocab.specials)
+    covered, total = int(found[first:trained].sum()), trained - first
+    added = len(vocab) - trained
+    warnings.warn(
+        f"--vectors {path}: {covered:,} of the {total:,} training words have a vector "
+        f"({covered / max(total, 1):.1%}); {added:,} pretrained word{'s' * (added != 1)} added",
+        stacklevel=2,
+    )
     return vocab, weight, found

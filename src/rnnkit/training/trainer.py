@@ -44,6 +44,9 @@ __all__ = [
 ]
 
 State = Any  # None, a Tensor, or a tuple of Tensors (h, c)
+#: Under a time budget that plans the run, early stopping also waits this share of the
+#: budget after the best evaluation.
+BUDGET_PATIENCE = 0.2
 Callback = Callable[[str, "Trainer", dict], None]
 
 
@@ -236,6 +239,7 @@ class Trainer:
         self._evaluated_step: int | None = None  # the step of the last evaluation
         self._best_weights: dict[str, Tensor] | None = None
         self.bad_evals = 0  # evaluations since the best (early stopping and plateau)
+        self.best_elapsed = 0.0  # training seconds at the best evaluation
         self.last_metrics: dict[str, float] = {}
         self.stop_reason = ""
 
@@ -308,7 +312,8 @@ class Trainer:
         if max_steps:
             fractions.append(self.step / max_steps)
         if epochs:
-            fractions.append(self.step / (epochs * self.steps_per_epoch()))
+            planned = max(epochs * self.steps_per_epoch(), self.config.min_steps or 0)
+            fractions.append(self.step / planned)
         if budget:
             fractions.append(elapsed / budget)
         return min(1.0, max(fractions)) if fractions else 0.0
@@ -348,6 +353,7 @@ class Trainer:
             "lr_scale": self.lr_scale,
             "best": self.best,
             "bad_evals": self.bad_evals,
+            "best_elapsed": self.best_elapsed,
             "carried_state": [t.detach().cpu() for t in carried],
             "carried_is_tuple": state is not None and not isinstance(state, Tensor),
             "rng_torch": torch.get_rng_state(),
@@ -365,6 +371,7 @@ class Trainer:
             self.step, self.epoch, self.position = sd["step"], sd["epoch"], sd["position"]
             self.elapsed = float(sd["elapsed"])
             self.lr_scale, self.best, self.bad_evals = sd["lr_scale"], sd["best"], sd["bad_evals"]
+            self.best_elapsed = float(sd.get("best_elapsed", 0.0))  # older checkpoints: 0
             carried = [t.to(self.device) for t in sd["carried_state"]]
             if not carried:
                 self.state = None
@@ -428,8 +435,11 @@ class Trainer:
         self._emit("evaluate", record)
         return metrics
 
-    def _track_best(self, metrics: dict) -> bool:
-        """Update the best score; returns True when training should stop early."""
+    def _track_best(self, metrics: dict, elapsed: float) -> bool:
+        """Update the best score; returns True when training should stop early:
+        ``early_stopping`` evaluations without improvement and, when a time budget is
+        the only limit (it plans the run), also a fifth of the budget since the best,
+        so that a run does not stop early in its budget on a noisy metric."""
         c = self.config
         if c.metric not in metrics:
             raise ConfigError(
@@ -438,14 +448,17 @@ class Trainer:
             )
         value = float(metrics[c.metric])
         if self._better(value, self.best):
-            self.best, self.bad_evals = value, 0
+            self.best, self.bad_evals, self.best_elapsed = value, 0, elapsed
             if c.keep_best or c.early_stopping:
                 self._best_weights = copy.deepcopy(self.eval_model.state_dict())
             return False
         self.bad_evals += 1
         if c.schedule == "plateau" and self.bad_evals % c.plateau_patience == 0:
             self.lr_scale *= c.gamma
-        return bool(c.early_stopping and self.bad_evals >= c.early_stopping)
+        if not (c.early_stopping and self.bad_evals >= c.early_stopping):
+            return False
+        planned = c.time_budget is not None and c.epochs is None and c.max_steps is None
+        return not planned or elapsed - self.best_elapsed >= BUDGET_PATIENCE * c.time_budget
 
     def _better(self, value: float, than: float | None) -> bool:
         sign = -1.0 if self.config.metric in self.higher_is_better else 1.0
@@ -496,7 +509,7 @@ class Trainer:
             return "max_steps"
         if budget and elapsed >= budget:
             return "time_budget"
-        if epochs and self.epoch >= epochs:
+        if epochs and self.epoch >= epochs and self.step >= (self.config.min_steps or 0):
             return "epochs"
         return ""
 
@@ -576,7 +589,7 @@ class Trainer:
                     metrics = self.evaluate(c.eval_max_batches, elapsed, train_loss)
                     if self.progress:
                         bar.write(_summary(self.step, train_loss, metrics), file=sys.stderr)
-                    if all_agree(self._track_best(metrics), self.dist):
+                    if all_agree(self._track_best(metrics, elapsed), self.dist):
                         self.stop_reason = "early_stopping"
                     start += time.perf_counter() - paused  # the budget counts training only
                 limit = self._at_limit(elapsed)
@@ -618,7 +631,7 @@ class Trainer:
         if (c.keep_best or c.early_stopping) and self._evaluated_step != self.step:
             metrics = self.evaluate(c.eval_max_batches, elapsed, train_loss)
             if c.metric not in metrics:
-                self._track_best(metrics)  # raises: the metric does not exist
+                self._track_best(metrics, elapsed)  # raises: the metric does not exist
             if self._better(float(metrics[c.metric]), self.best):
                 chosen = None  # the last weights are the best
         if chosen is not None:

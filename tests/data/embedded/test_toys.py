@@ -7,7 +7,9 @@ from rnnkit.errors import ConfigError
 
 def test_lecture_toys_are_embedded_by_name():
     assert embedded.load("hihello") == "hihello"
-    assert embedded.load("charseq") == "if you want you"
+    assert (
+        embedded.load("charseq") == " if you want you"
+    )  # note 004: the leading space is the first input
     sentence = embedded.load("long_sentence")
     assert sentence.startswith("if you want to build a ship, don't drum up people")
     assert sentence.endswith("the endless immensity of the sea.")
@@ -46,3 +48,14 @@ def test_sliding_windows_refuse_a_bad_length(bad):
         sliding_windows("abcdef", bad)
     with pytest.raises(ConfigError, match="no window"):
         sliding_windows("abc", 3)
+
+
+def test_the_window_diagram_draws_the_lectures_ten_characters():
+    import re
+
+    from rnnkit.data.embedded import toys
+
+    drawn = re.findall(r"[xy]\[\d\]\s+\[([^\]]*)\]", toys.__doc__)
+    assert len(drawn) == 6 and all(len(w.split()) == 10 for w in drawn)
+    first = "".join(drawn[0].split()).replace("_", " ")
+    assert sliding_windows(embedded.load("long_sentence"), 10)[0][0] == first

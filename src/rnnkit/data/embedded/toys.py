@@ -1,21 +1,24 @@
-"""The lecture toys: strings small enough that an RNN learns them by heart.
+"""The lecture toys (note 004): strings small enough that an RNN learns them by heart.
 
 ``hihello``
-    Lab 11-1: the input ``hihell`` predicts ``ihello``, one character ahead.
+    Lab 11-2: the input ``hihell`` predicts ``ihello``, one character ahead.
 ``charseq``
-    Lab 11-2: ``if you want you``, the same next-character task on a longer string.
+    Lab 11-2 too: ``' if you want you'`` (the leading space is the lecture's: it is
+    the first input, so the first prediction is the ``i`` of ``if``), the same
+    next-character task on a longer string.
 ``long_sentence``
     Lab 11-3: a sentence (after Saint-Exupery) too long for one sequence, cut
-    into sliding windows of ``seq_length`` characters.
+    into sliding windows of ``seq_length`` characters (the lecture's 10).
 
 Each toy is next-character prediction: the input is the text without its last
 character, the target the text without its first. :func:`sliding_windows` cuts
-a long text the way Lab 11-3 does, each window shifted by one character::
+a long text the way Lab 11-3 does, each window shifted by one character
+(``_`` is a space)::
 
-    text:    i f   y o u   w a n ...
-    x[0]    [i f _ y o]              y[0]  [f _ y o u]
-    x[1]      [f _ y o u]            y[1]    [_ y o u _]
-    x[2]        [_ y o u _]          y[2]      [y o u _ w]
+    text:    i f   y o u   w a n t   y o u ...
+    x[0]    [i f _ y o u _ w a n]              y[0]  [f _ y o u _ w a n t]
+    x[1]      [f _ y o u _ w a n t]            y[1]    [_ y o u _ w a n t _]
+    x[2]        [_ y o u _ w a n t _]          y[2]      [y o u _ w a n t _ y]
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ __all__ = ["TOYS", "load_toy", "next_char_pair", "sliding_windows"]
 
 TOYS: dict[str, str] = {
     "hihello": "hihello",
-    "charseq": "if you want you",
+    "charseq": " if you want you",
     "long_sentence": (
         "if you want to build a ship, don't drum up people together to collect wood"
         " and don't assign them tasks and work, but rather teach them to long for the"
