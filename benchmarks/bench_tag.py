@@ -130,11 +130,14 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, auto")
     parser.add_argument("--no-embedded", action="store_true", help="skip the embedded corpus")
     parser.add_argument("--json", help="also write every figure to this JSON file")
+    parser.add_argument("--char-lm", help="FWD_RUN,BWD_RUN: contextual character-LM features")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     options = {"time_budget": args.time_budget, "seed": 0, "device": args.device}
     if args.epochs is not None:
         options["epochs"] = args.epochs
+    if args.char_lm:
+        options["char_lm"] = args.char_lm
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         if not args.no_embedded:
