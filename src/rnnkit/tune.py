@@ -115,7 +115,8 @@ def tune(
 
         def report(event, trainer, record) -> None:
             if event == "evaluate" and not record.get("full"):
-                trial.report(float(record[f"valid_{metric}"]), record["step"])
+                key = f"valid_{trainer.config.metric}"  # a task's "auto" is resolved by now
+                trial.report(float(record[key]), record["step"])
                 if trial.should_prune():
                     raise optuna.TrialPruned()
 
@@ -129,7 +130,8 @@ def tune(
         finally:
             trial.set_user_attr("seconds", round(time.perf_counter() - start, 1))
             trial.set_user_attr("run", str(run))
-        return float(predictor.run.read_metrics()[-1][f"valid_{metric}"])
+        key = f"valid_{predictor.config.train.metric}"
+        return float(predictor.run.read_metrics()[-1][key])
 
     study.optimize(objective, n_trials=trials, catch=())
     for t in study.trials:

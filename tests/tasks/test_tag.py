@@ -58,6 +58,7 @@ def test_run_directory_holds_the_contract_files(trained):
         assert (out / name).is_file(), name
     config = json.loads((out / "config.json").read_text())
     assert config["model"]["crf"] is True and config["model"]["bidirectional"] is True
+    assert config["train"]["metric"] == "f1"  # span tags: "auto" is entity F1, recorded
     tags = json.loads((out / "tags.json").read_text())
     assert tags["scheme"] == "BIO"  # detected from the training tags
     assert config["model"]["num_classes"] == len(tags["tags"]) == 9  # O + B/I of 4 types
@@ -132,6 +133,7 @@ def test_conllu_pos_tags_train_without_spans(tmp_path):
     metrics = tagger.evaluate()
     assert metrics["scheme"] == "none" and set(metrics["per_type"]) == {"DET", "NOUN", "VERB"}
     assert metrics["accuracy"] > 0.9
+    assert tagger.config.train.metric == "accuracy"  # POS tags: the best weights by accuracy
     (result,) = tagger.predict(["the cat likes a tree"])
     assert "spans" not in result and result["tags"][0] == "DET"
 

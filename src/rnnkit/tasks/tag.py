@@ -187,7 +187,7 @@ class TagConfig(RunConfig):
         ema=None,
         lr=1e-2,
         eval_every=200,
-        metric="f1",
+        metric="auto",  # entity F1 for span tags, accuracy for POS tags (fit_assets)
         early_stopping=5,
         keep_best=True,
     )
@@ -552,7 +552,7 @@ class TaggingTask(Task):
     Config = TagConfig
     Predictor = TaggerPredictor
     Assets = TagAssets
-    higher_is_better = frozenset({"accuracy", "precision", "recall", "f1"})
+    higher_is_better = frozenset({"accuracy", "precision", "recall", "f1", "auto"})
     search_space = {
         "lr": ("log", 1e-3, 3e-2),
         "hidden_size": ("int", 64, 256, 32),
@@ -573,6 +573,8 @@ class TaggingTask(Task):
     def fit_assets(self, config: RunConfig, splits: Splits) -> TagAssets:
         d = config.data
         scheme = detect_scheme(splits.train) if d.scheme == "auto" else d.scheme
+        if config.train.metric == "auto":  # the task's own metric; config.json records it
+            config.train.metric = "f1" if scheme in SPAN_SCHEMES else "accuracy"
         tokenizer = make_tokenizer(d.tokenizer, **_tokenizer_options(d.tokenizer))
         words = (t.lower() if d.lowercase else t for s in splits.train for t in s.tokens)
         vocab = build_vocab(words, min_freq=d.min_freq, max_size=d.max_vocab)
