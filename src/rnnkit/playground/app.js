@@ -312,7 +312,9 @@ function series(output, input) {
   const all = lines.flatMap(([, v]) => v);
   const low = Math.min(...all), high = Math.max(...all);
   const n = history.length + output.values.length;
-  const W = 720, H = 300, L = 56, R = 12, T = 12, B = 28;
+  // Drawn at the width it is shown at, so that its labels stay readable on a phone.
+  const W = Math.max(280, Math.min(720, $("output").clientWidth || 720));
+  const H = W < 500 ? 220 : 300, L = 56, R = 12, T = 12, B = 28;
   const x = (i) => L + (i / Math.max(1, n - 1)) * (W - L - R);
   const y = (v) => T + (high === low ? 0.5 : (high - v) / (high - low)) * (H - T - B);
   const chart = svg("svg", {viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img",
