@@ -127,3 +127,15 @@ def test_scheme_checks_find_the_first_bad_tag():
     assert check_tag_scheme(["X-PER"], "BIO")[0] == 0
     assert check_tag_scheme(["B-PER"], "BIOES")[1].startswith("E-PER to close")
     assert check_tag_scheme(["S-PER", "E-PER"], "BIOES")[0] == 1
+
+
+def test_a_line_of_a_stray_byte_order_mark_breaks_a_sentence(tmp_path):
+    """WNUT 2017's dev file ends with a line holding only U+FEFF."""
+    path = tmp_path / "bom.conll"
+    path.write_text("Anna\tB-PER\nsings\tO\n\ufeff\nBen\tB-PER\n\n\ufeff \n", encoding="utf-8")
+    sentences = read_conll(path)
+    assert [s.tokens for s in sentences] == [["Anna", "sings"], ["Ben"]]
+    with pytest.raises(DataError, match=r"bad\.conll:2: expected 2 columns"):
+        bad = tmp_path / "bad.conll"
+        bad.write_text("Anna\tB-PER\n\ufeffsings\n", encoding="utf-8")
+        read_conll(bad)

@@ -144,7 +144,7 @@ def read_conll(
         rows, row_lines, broken = [], [], False
 
     for line, text in iter_lines(path, issues):
-        if not text.strip():
+        if _blank(text):
             close()
             continue
         if text.startswith("-DOCSTART-"):
@@ -228,7 +228,7 @@ def read_conllu(
         broken = True
 
     for line, text in iter_lines(path, issues):
-        if not text.strip():
+        if _blank(text):
             close()
             continue
         if text.startswith("#") or broken:
@@ -256,3 +256,9 @@ def read_conllu(
     return ReadResult(
         sentences, source=path, lines=[s.line for s in sentences], skipped=issues.skipped
     )
+
+
+def _blank(text: str) -> bool:
+    """A sentence break: an empty line, or one of spaces and stray byte-order marks
+    (U+FEFF; WNUT 2017's dev file ends with such a line)."""
+    return not text.replace("\ufeff", "").strip()
