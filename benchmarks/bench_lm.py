@@ -140,7 +140,7 @@ def generation_speed(lm, new: int = 500, repeats: int = 5) -> dict:
     }
 
 
-def wikitext(folder: str, budget: float, orders: list[int]) -> dict:
+def wikitext(folder: str, budget: float, orders: list[int], run: str | None = None) -> dict:
     """Word-level WikiText-2 (the tokenised release, ``<unk>`` for rare words): rnnkit's
     default LM with ``--tokenizer word`` trained on valid.txt (its last part held out to
     validate, as the task does) for ``budget`` seconds, beside Kneser-Ney n-grams over
@@ -148,22 +148,25 @@ def wikitext(folder: str, budget: float, orders: list[int]) -> dict:
     with the state carried through the text (a line break is a token, as <eos> is in
     pytorch/examples' word_language_model). Words of test.txt outside the vocabulary of
     valid.txt count as rnnkit's <unk>, for both."""
-    from rnnkit.tasks.lm import encode, read_splits
+    from rnnkit.tasks.lm import encode_text, read_splits
 
     train_file, test_file = Path(folder) / "valid.txt", Path(folder) / "test.txt"
-    out = Path(tempfile.mkdtemp(prefix="bench_lm-wikitext-"))
-    log("training the rnnkit word LM on WikiText-2 valid.txt ...")
     start = time.perf_counter()
-    rnn = rnnkit.train("lm", data=str(train_file), tokenizer="word", out=out / "rnn",
-                       time_budget=budget, progress=False)  # fmt: skip
-    seconds = time.perf_counter() - start
+    if run is None:
+        out = Path(tempfile.mkdtemp(prefix="bench_lm-wikitext-"))
+        log("training the rnnkit word LM on WikiText-2 valid.txt ...")
+        rnn = rnnkit.train("lm", data=str(train_file), tokenizer="word", out=out / "rnn",
+                           time_budget=budget, progress=False)  # fmt: skip
+    else:  # score a run this mode trained before
+        rnn = rnnkit.load(run)
+    seconds = rnn.run.read_metrics()[-1]["elapsed"] if run else time.perf_counter() - start
     test = rnn.evaluate(str(test_file))
     splits = read_splits(rnn.config)
     (train_text,), (valid_text,) = splits.train, splits.valid
     ids = {
-        "train": encode(train_text, rnn.tokenizer, rnn.vocab),
-        "valid": encode(valid_text, rnn.tokenizer, rnn.vocab),
-        "test": encode(test_file.read_text(encoding="utf-8"), rnn.tokenizer, rnn.vocab),
+        "train": encode_text(train_text, rnn.tokenizer, rnn.vocab),  # a span of the file
+        "valid": encode_text(valid_text, rnn.tokenizer, rnn.vocab),
+        "test": encode_text(test_file.read_text(encoding="utf-8"), rnn.tokenizer, rnn.vocab),
     }
     kn = kneser_ney(ids["train"], ids["valid"], len(rnn.vocab), orders)
     best = min(kn, key=lambda o: kn[o]["loss"])
@@ -203,10 +206,11 @@ def main() -> None:
     p.add_argument("--context", type=int, default=8, help="window LM context")
     p.add_argument("--generation", metavar="RUN", help="only time generation of this lm run")
     p.add_argument("--wikitext", metavar="DIR", help="word-level WikiText-2 (valid/test.txt)")
+    p.add_argument("--wikitext-run", metavar="RUN", help="--wikitext: score this trained run")
     args = p.parse_args()
     if args.wikitext:
         orders = [int(o) for o in args.orders.split(",")]
-        result = wikitext(args.wikitext, args.budget, orders)
+        result = wikitext(args.wikitext, args.budget, orders, args.wikitext_run)
         print(json.dumps({"benchmark": "lm-wikitext2", "command": "python " + " ".join(sys.argv),
                           "threads": torch.get_num_threads(), "budget_s": args.budget,
                           **result}))  # fmt: skip
