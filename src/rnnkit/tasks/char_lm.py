@@ -142,28 +142,29 @@ class CharLMAssets:
         return ids, torch.tensor(places, dtype=torch.long)  # (2, S), (2, L)
 
 
-def _spans(text: str, tokens: Sequence[str]) -> list[tuple[int, int]] | None:
-    spans, pos = [], 0
+def token_offsets(text: str, tokens: Sequence[str]) -> list[tuple[int, int]] | None:
+    """Where each token lies in ``text``, or None when one is not found verbatim in order."""
+    offsets, pos = [], 0
     for token in tokens:
         start = text.find(token, pos)
         if start < 0:
             return None
         pos = start + len(token)
-        spans.append((start, pos))
-    return spans
+        offsets.append((start, pos))
+    return offsets
 
 
 def _pieces(tokens: Sequence[str], text: str | None) -> list[str]:
     """``[gap_0, token_0, gap_1, ..., token_{L-1}, gap_L]``: the text cut at its tokens."""
     spans = None
     if text is not None:
-        spans = _spans(text, tokens)
+        spans = token_offsets(text, tokens)
         lower = text.lower()
         if spans is None and len(lower) == len(text):  # a lowercasing tokenizer
-            spans = _spans(lower, [t.lower() for t in tokens])
+            spans = token_offsets(lower, [t.lower() for t in tokens])
     if spans is None:
         text = " ".join(tokens)
-        spans = _spans(text, tokens)
+        spans = token_offsets(text, tokens)
     pieces, pos = [], 0
     for start, end in spans:
         pieces += [text[pos:start], text[start:end]]

@@ -70,6 +70,7 @@ from rnnkit.tasks.char_lm import (
     fit_char_lm,
     load_char_lm_assets,
     refuse_char_lm_export,
+    token_offsets,
 )
 from rnnkit.tasks.tag_data import (
     detect_scheme,
@@ -378,18 +379,6 @@ def _tokenizer_options(name: str) -> dict:
     return {"pattern": TOKEN_PATTERN} if name == "regex" else {}
 
 
-def _char_offsets(text: str, tokens: Sequence[str]) -> list[tuple[int, int]] | None:
-    """Where each token lies in ``text``, or None when one is not found verbatim in order."""
-    offsets, pos = [], 0
-    for token in tokens:
-        start = text.find(token, pos)
-        if start < 0:
-            return None
-        pos = start + len(token)
-        offsets.append((start, pos))
-    return offsets
-
-
 class TaggerPredictor(Predictor):
     """A trained tagger: the tags and entity spans of texts, and metrics on tagged data.
 
@@ -502,7 +491,7 @@ class TaggerPredictor(Predictor):
         for text, ts, tags in zip(texts, tokens, self.tag(tokens)):
             result = {"input": text, "tokens": ts, "tags": tags}
             if self.scheme in SPAN_SCHEMES:
-                offsets = _char_offsets(text, ts) if isinstance(text, str) else None
+                offsets = token_offsets(text, ts) if isinstance(text, str) else None
                 result["spans"] = [
                     {
                         "type": span.type,
