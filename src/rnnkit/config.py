@@ -277,6 +277,11 @@ class TrainConfig(Section):
         None, "Stop after N evaluations without improvement.", low=1, none="off"
     )
     keep_best: bool = option(False, "End with the best evaluated weights.", flag="keep-best")
+    eval_at_start: bool = option(
+        False,
+        "Evaluate the starting weights too, so that keep-best can end with them.",
+        flag="eval-at-start",
+    )
     ema: float | None = option(
         0.995,
         "Evaluate and keep a moving average of the weights with this decay per step (0: off).",
@@ -312,7 +317,7 @@ class TrainConfig(Section):
 
 #: Fields added after runs of this format were written, with the value that keeps such a
 #: run (its config.json lacks them) training, resuming and predicting as it did.
-ADDED_LATER: dict[str, dict[str, Any]] = {"train": {"min_steps": None}}
+ADDED_LATER: dict[str, dict[str, Any]] = {"train": {"min_steps": None, "eval_at_start": False}}
 
 #: The settings of the loop that ``--resume`` may change (limits and logging).
 RESUMABLE = frozenset(

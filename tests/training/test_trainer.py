@@ -151,6 +151,58 @@ def test_keep_best_weighs_the_steps_after_the_last_evaluation_too():
     assert math.isclose(final["loss"], records[2]["valid_loss"], rel_tol=1e-6)
 
 
+class _Drift(_Program):
+    """Validation "loss" = how far the weights moved from where they started: every
+    training step makes it worse, so the starting weights are the best ones."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.start = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def evaluate(self, model, max_batches=None):
+        moved = sum(float((v - self.start[k]).pow(2).sum()) for k, v in model.state_dict().items())
+        return {"loss": moved}
+
+
+def test_eval_at_start_lets_keep_best_end_with_the_starting_weights():
+    for eval_at_start in (True, False):
+        torch.manual_seed(0)
+        model = _TinyLM()
+        program = _Drift(model)
+        records = []
+        trainer = Trainer(
+            model,
+            _config(max_steps=20, eval_every=5, keep_best=True, eval_at_start=eval_at_start),
+            program,
+            progress=False,
+            callbacks=[lambda event, _, record: event == "evaluate" and records.append(record)],
+        )
+        final = trainer.fit()
+        if eval_at_start:
+            assert records[0]["step"] == 0 and records[0]["valid_loss"] == 0.0
+            assert final["loss"] == 0.0  # the weights it ends with are the starting ones
+            for k, v in model.state_dict().items():
+                assert torch.equal(v, program.start[k]), k
+        else:
+            assert records[0]["step"] == 5
+            assert final["loss"] > 0.0  # the best it saw was after 5 steps
+
+
+def test_the_closing_evaluation_reads_the_weights_kept_not_the_moving_average():
+    torch.manual_seed(0)
+    model = _TinyLM()
+    program = _Drift(model)
+    trainer = Trainer(
+        model,
+        _config(max_steps=20, eval_every=5, keep_best=True, eval_at_start=True, ema=0.9),
+        program,
+        progress=False,
+    )
+    final = trainer.fit()
+    assert final["loss"] == program.evaluate(model)["loss"] == 0.0
+    assert program.evaluate(trainer.ema.module)["loss"] > 0.0  # the average did move
+
+
 def test_cosine_schedule_warms_up_then_decays_to_a_tenth():
     trainer = Trainer(_TinyLM(), _config(lr=1.0, warmup_steps=10), _Program(), progress=False)
     trainer.step = 0

@@ -179,6 +179,7 @@ class ForecastConfig(RunConfig):
         eval_every=100,
         metric="mse",  # in the data's units, on the valid windows
         keep_best=True,
+        eval_at_start=True,  # the ridge-started model competes: it is never left worse
     )
 
 

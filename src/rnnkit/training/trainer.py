@@ -413,8 +413,14 @@ class Trainer:
         for callback in self.callbacks:
             callback(event, self, record)
 
-    def evaluate(self, max_batches: int | None, elapsed: float, train_loss: float | None) -> dict:
-        model = self.eval_model
+    def evaluate(
+        self,
+        max_batches: int | None,
+        elapsed: float,
+        train_loss: float | None,
+        model: nn.Module | None = None,
+    ) -> dict:
+        model = self.eval_model if model is None else model
         model.eval()
         with torch.no_grad(), self._autocast():
             metrics = self.program.evaluate(model, max_batches=max_batches)
@@ -548,6 +554,14 @@ class Trainer:
         )
         window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
         train_loss: float | None = None
+        if c.eval_at_start and self.step == 0 and not self.stop_reason:
+            # the starting weights compete for keep-best (when they are a fitted model)
+            paused = time.perf_counter()
+            metrics = self.evaluate(c.eval_max_batches, 0.0, None)
+            if self.progress:
+                bar.write(_summary(0, None, metrics), file=sys.stderr)
+            self._track_best(metrics, 0.0)
+            start += time.perf_counter() - paused
         guard = contextlib.ExitStack()  # Ctrl-C answered between two steps
         interrupted = guard.enter_context(deferred_interrupt())
         try:
@@ -614,7 +628,7 @@ class Trainer:
         elapsed = time.perf_counter() - start
         self.save_checkpoint(elapsed)  # what a --resume continues from
         self._final_weights(elapsed, train_loss)
-        metrics = self.evaluate(None, elapsed, train_loss)
+        metrics = self.evaluate(None, elapsed, train_loss, model=self.model)  # the kept weights
         if self.progress:
             tqdm.write(_summary(self.step, train_loss, metrics, final=True), file=sys.stderr)
         self._emit("end", {"step": self.step, "stop_reason": self.stop_reason, **metrics})
