@@ -194,3 +194,37 @@ def test_fresh_protocol_scores_every_window_from_a_zero_state(trained):
     assert fresh["loss"] != pytest.approx(carry["loss"], rel=1e-6)
     with pytest.raises(rnnkit.ConfigError, match="protocol must be one of"):
         evaluate_lm(lm.model, ids, bptt=8, protocol="sliding")
+
+
+def _sizes(run: Path) -> tuple:
+    import json
+
+    m = json.loads((run / "config.json").read_text())["model"]
+    return m["tie_weights"], m["embedding_dim"], m["dropout"]
+
+
+def test_sizes_left_to_the_data_follow_the_vocabulary_and_are_recorded(tmp_path):
+    """Characters: 64-d embeddings, dropout 0.1, untied. A vocabulary of 1,000+ words:
+    the decoder tied to the embedding (so E = H) and dropout 0.5. A size given wins."""
+    from rnnkit.tasks.lm import WORD_LEVEL_VOCAB
+
+    words = tmp_path / "words.txt"
+    n = WORD_LEVEL_VOCAB + 50
+    words.write_text(" ".join(f"w{i % n}" for i in range(3 * n)) + "\n", encoding="utf-8")
+    chars = Path(__file__).parents[1] / "fixtures" / "tiny.txt"
+    base = {k: v for k, v in TINY.items() if k != "embedding_dim"} | {"max_steps": 2}
+
+    lm = rnnkit.train("lm", data=str(words), tokenizer="word", out=tmp_path / "w", **base)
+    assert lm.config.model.vocab_size >= WORD_LEVEL_VOCAB
+    assert _sizes(tmp_path / "w") == (True, TINY["hidden_size"], 0.5)
+    decoder = lm.model.decoder.weight
+    assert decoder is lm.model.embedding.weight  # one matrix, not two equal ones
+
+    rnnkit.train("lm", data=str(chars), out=tmp_path / "c", **base)
+    assert _sizes(tmp_path / "c") == (False, 64, 0.1)
+
+    given = {"tie_weights": False, "dropout": 0.2}
+    rnnkit.train("lm", data=str(words), tokenizer="word", out=tmp_path / "g", **base, **given)
+    assert _sizes(tmp_path / "g") == (False, 64, 0.2)
+    loaded = rnnkit.load(tmp_path / "w")  # the recorded sizes rebuild the same model
+    assert loaded.model.decoder.weight is loaded.model.embedding.weight

@@ -22,6 +22,7 @@ from rnnkit.config import (
     TextModelConfig,
     TrainConfig,
     option,
+    override,
     with_defaults,
 )
 from rnnkit.data import embedded
@@ -65,8 +66,11 @@ __all__ = [
 
 EVAL_BATCH_SIZE = 16
 CHAR_LEVEL = ("char", "codepoint")
-PROTOCOLS = ("carry", "fresh")
-FIT_SAMPLE_BLOCKS = 16  # sentencepiece learns its pieces from the first ~16 MB  # evaluation: state carried through the text, or reset per window
+PROTOCOLS = ("carry", "fresh")  # evaluation: state carried through the text, or reset per window
+FIT_SAMPLE_BLOCKS = 16  # sentencepiece learns its pieces from the first ~16 MB
+#: A vocabulary of this many tokens or more (words, subwords) gets the word-level sizes:
+#: tied weights, embeddings of the hidden size, dropout 0.5 (LMModelConfig).
+WORD_LEVEL_VOCAB = 1000
 
 
 # -- config --------------------------------------------------------------------------------
@@ -80,7 +84,33 @@ class LMModelConfig(TextModelConfig):
     )
     order: int = option(7, "--model ngram: the longest n-gram.", low=1)
     context: int = option(5, "--model window: tokens in the window.", low=1)
-    tie_weights: bool = option(False, "Share the embedding and output weights.")
+    # None: chosen from the vocabulary once it is built (resolve_sizes, in fit_assets)
+    embedding_dim: int | None = override(
+        TextModelConfig, "embedding_dim", None, none="64; the hidden size when tied"
+    )
+    dropout: float | None = override(
+        TextModelConfig, "dropout", None, none=f"0.1; 0.5 for {WORD_LEVEL_VOCAB:,}+ tokens"
+    )
+    tie_weights: bool | None = option(
+        None,
+        "Share the embedding and output weights (Press & Wolf 2017).",
+        none=f"yes for a vocabulary of {WORD_LEVEL_VOCAB:,}+ tokens",
+    )
+
+    def resolve_sizes(self, vocab_size: int) -> None:
+        """Fill the sizes left to the data. Characters (a small vocabulary): 64-d
+        embeddings, dropout 0.1, untied. Words or subwords (``WORD_LEVEL_VOCAB`` tokens
+        or more), where the output layer is most of the model and the data are few
+        tokens per parameter: the output layer tied to the embedding (so embeddings of
+        the hidden size) and dropout 0.5, as Zaremba et al. (2014, medium) and
+        Press & Wolf (2017) do on PTB (docs/lm.md has the figures on WikiText-2)."""
+        words = vocab_size >= WORD_LEVEL_VOCAB
+        if self.tie_weights is None:
+            self.tie_weights = words and self.kind == "rnn"
+        if self.embedding_dim is None:
+            self.embedding_dim = self.hidden_size if self.tie_weights else 64
+        if self.dropout is None:
+            self.dropout = 0.5 if words else 0.1
 
 
 @dataclass
@@ -548,6 +578,7 @@ class LanguageModelTask(Task):
             min_freq=d.min_freq,
             max_size=d.max_vocab,
         )
+        config.model.resolve_sizes(len(vocab))  # config.json records what was chosen
         return LMAssets(tokenizer, vocab)
 
     def prepare(self, config: RunConfig, splits: Splits, assets: LMAssets) -> LMData:
