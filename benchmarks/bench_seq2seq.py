@@ -12,7 +12,8 @@ the held-back ``test`` lines, greedy and with beam search, beside
   frequencies of the training targets, each word spelt as it was most often seen
   (:class:`rnnkit.baselines.seq2seq.DictionarySegmenter`),
 
-all computed in this run: char accuracy (1 - CER), exact match, BLEU, chrF.
+all computed in this run: char accuracy (1 - CER), exact match, BLEU, chrF; the
+model's scores also by source length (``by_length``, as ``rnnkit evaluate`` gives them).
 
     python benchmarks/bench_seq2seq.py [--time-budget 600] [--beam 5] [--threads 1]
 """

@@ -3,15 +3,31 @@ save, load, same predictions (greedy and beam), another seed differs, predict on
 one and many inputs; the embedded restoration data; the CLI and its errors."""
 
 import json
+import math
 import subprocess
 import sys
 
 import pytest
+import torch
 
 import rnnkit
 from rnnkit.cli import main
 from rnnkit.errors import ConfigError
-from rnnkit.tasks.seq2seq import Seq2SeqConfig, read_splits, restoration_pairs, restoration_source
+from rnnkit.metrics import char_accuracy, exact_match
+from rnnkit.tasks.seq2seq import (
+    LENGTH_MARGIN,
+    Seq2SeqConfig,
+    _eval_chunks,
+    decode,
+    length_bucket,
+    length_ratio,
+    read_splits,
+    restoration_pairs,
+    restoration_source,
+    target_caps,
+)
+
+KEYS = {"task", "char_accuracy", "exact_match", "bleu", "chrf", "n", "by_length"}
 
 TINY = dict(
     hidden_size=32,
@@ -42,7 +58,7 @@ def trained(tmp_path_factory):
 
 
 def test_run_directory_holds_the_contract_files_and_attention_maps(trained):
-    s2s, out, _ = trained
+    s2s, out, data = trained
     for name in (
         "config.json",
         "model.safetensors",
@@ -60,13 +76,17 @@ def test_run_directory_holds_the_contract_files_and_attention_maps(trained):
     config = json.loads((out / "config.json").read_text())
     assert config["task"] == "seq2seq" and config["model"]["attention"] == "general"
     assert config["model"]["target_vocab_size"] == len(s2s.tgt_vocab)
-    assert config["model"]["max_target_length"] > 24  # from the training targets
+    model = config["model"]
+    assert model["max_target_length"] == 0 and model["max_length_ratio"] > 0  # per source
+    pairs = [line.split("\t") for line in data.read_text("utf-8").splitlines()]
+    caps = target_caps(s2s.config.model, [len(s) for s, _ in pairs])  # char tokens
+    assert all(len(t) <= cap for (_, t), cap in zip(pairs, caps))  # every training pair fits
 
 
 def test_evaluate_reports_the_documented_keys_and_scores_its_pairs(trained):
     s2s, _, _ = trained
     metrics = s2s.evaluate()
-    assert set(metrics) == {"task", "char_accuracy", "exact_match", "bleu", "chrf", "n"}
+    assert set(metrics) == KEYS
     assert metrics["task"] == "seq2seq" and metrics["n"] == 24
     outputs = [r["output"] for r in s2s.predict(["andyet", "o"])]
     perfect = s2s.evaluate(list(zip(["andyet", "o"], outputs)))
@@ -133,7 +153,9 @@ def test_cli_train_evaluate_predict_and_a_bad_input(tmp_path, capsys):
 
     code, out, err = _rnnkit("evaluate", run, "--beam", 1, capsys=capsys)
     assert code == 0, err
-    assert set(json.loads(out)) == {"task", "char_accuracy", "exact_match", "bleu", "chrf", "n"}
+    result = json.loads(out)
+    assert set(result) == KEYS
+    assert sum(b["n"] for b in result["by_length"]) == result["n"]
 
     inputs = tmp_path / "inputs.txt"
     inputs.write_text("andyet\n\nwhatareyou?\n", encoding="utf-8")
@@ -166,3 +188,93 @@ def test_python_m_rnnkit_runs_the_same_cli(tmp_path):
         timeout=240,
     )
     assert done.returncode == 2 and "luong" in done.stderr
+
+
+# -- evaluate by source length, and the decoding cap ---------------------------------------
+def _mixed_lengths():
+    """Restoration pairs with sources of 1-20, 21-40 and 41-80 characters, and two of
+    over 80 (lines joined), longer than any training pair of ``trained``."""
+    lines = [t for _, t in restoration_pairs("valid")]
+    short = [t for t in lines if len(restoration_source(t)) <= 20][:6]
+    middle = [t for t in lines if 20 < len(restoration_source(t)) <= 40][:5]
+    long = [t for t in lines if 40 < len(restoration_source(t)) <= 80][:3]
+    joined = []
+    for start in (0, 10):  # lines joined until the source passes 80 characters
+        text = lines[start]
+        for line in lines[start + 1 :]:
+            if len(restoration_source(text)) > 80:
+                break
+            text += " " + line
+        joined.append(text)
+    return [(restoration_source(t), t) for t in short + middle + long + joined]
+
+
+def test_by_length_partitions_the_pairs_and_each_bucket_scores_as_recomputed(trained):
+    s2s, _, _ = trained
+    pairs = _mixed_lengths()
+    report = s2s.evaluate(pairs)
+    buckets = report["by_length"]
+    assert [b["source_tokens"] for b in buckets] == ["1-20", "21-40", "41-80", "81-160"]
+    assert [b["n"] for b in buckets] == [6, 5, 3, 2] and report["n"] == 16
+    outputs = s2s.translate([s for s, _ in pairs])  # scored again here, bucket by bucket
+    for b in buckets:
+        mine = [i for i, (s, _) in enumerate(pairs) if length_bucket(len(s)) == b["source_tokens"]]
+        hyps, refs = [outputs[i] for i in mine], [pairs[i][1] for i in mine]
+        assert b["char_accuracy"] == pytest.approx(char_accuracy(hyps, refs))
+        assert b["exact_match"] == pytest.approx(exact_match(hyps, refs))
+    assert [length_bucket(n) for n in (1, 20, 21, 160, 161, 320, 321, 5000)] == [
+        "1-20", "1-20", "21-40", "81-160", "161-320", "161-320", "321+", "321+"
+    ]  # fmt: skip
+
+
+def test_a_model_that_never_stops_is_cut_at_each_sources_cap_and_counted(trained):
+    _, out, _ = trained
+    s2s = rnnkit.load(out)
+    eos = s2s.tgt_vocab.eos_id
+    with torch.no_grad():
+        s2s.model.decoder.output.bias[eos] = -1e4  # <eos> never wins
+    pairs = _mixed_lengths()
+    caps = target_caps(s2s.config.model, [len(s) for s, _ in pairs])
+    r = s2s.config.model.max_length_ratio
+    assert caps == [math.ceil(r * len(s)) + LENGTH_MARGIN for s, _ in pairs]
+    ids = s2s._decode(s2s._encode([s for s, _ in pairs]), 1, 1.0)
+    assert [len(x) for x in ids] == caps  # a short source's runaway stays short
+    report = s2s.evaluate(pairs)
+    assert all(b["truncated"] == b["n"] for b in report["by_length"])
+    s2s.config.model.max_target_length = 7  # set by hand: one cap for every source
+    assert {len(x) for x in s2s._decode(s2s._encode(["ab", "abcdefghijkl"]), 3, 1.0)} == {7}
+
+
+def test_decode_gives_each_source_its_own_cap_greedy_and_beam(trained):
+    s2s, _, _ = trained
+    model = rnnkit.load(trained[1]).model
+    eos = s2s.tgt_vocab.eos_id
+    with torch.no_grad():
+        model.decoder.output.bias[eos] = -1e4
+    sources = s2s._encode(["abc", "abcdefgh", "a", "abcd"])
+    for beam in (1, 3):
+        ids = decode(model, sources, bos_id=s2s.tgt_vocab.bos_id, eos_id=eos,
+                     max_length=[2, 9, 5, 1], beam=beam)  # fmt: skip
+        assert [len(x) for x in ids] == [2, 9, 5, 1]
+    with pytest.raises(ConfigError, match="2 length caps for 4 sources"):
+        decode(model, sources, bos_id=1, eos_id=eos, max_length=[2, 3])
+
+
+def test_length_ratio_fits_every_training_pair_with_a_quarter_to_spare():
+    sources, targets = [3, 10, 40, 60], [4, 12, 50, 74]
+    r = length_ratio(sources, targets)
+    assert r == 1.334  # 1.25 x (74 - 10) / 60, the tightest pair, rounded up
+    assert all(t <= r * s + LENGTH_MARGIN for s, t in zip(sources, targets))
+    assert length_ratio([50], [3]) == 0.1  # short targets: the floor
+
+
+def test_the_periodic_validation_slice_spans_every_length_as_the_whole_split():
+    lengths = [1 + (i * 37) % 200 for i in range(1000)]  # 1..200, shuffled
+    chunks = _eval_chunks(lengths, 2)  # 2 batches of 128 in the slice
+    assert sorted(i for c in chunks for i in c) == list(range(1000))  # a partition
+    sliced = sorted(lengths[i] for c in chunks[:2] for i in c)
+    assert len(sliced) == 256 and max(sliced) >= 195 and min(sliced) <= 5
+    assert sum(sliced) / 256 == pytest.approx(sum(lengths) / 1000, rel=0.02)
+    assert all(lengths[a] <= lengths[b] for c in chunks for a, b in zip(c, c[1:]))
+    whole = _eval_chunks(lengths, None)  # no slice: all of it, by length
+    assert [lengths[i] for c in whole for i in c] == sorted(lengths)

@@ -175,7 +175,9 @@ def test_eval_at_start_lets_keep_best_end_with_the_starting_weights():
             _config(max_steps=20, eval_every=5, keep_best=True, eval_at_start=eval_at_start),
             program,
             progress=False,
-            callbacks=[lambda event, _, record: event == "evaluate" and records.append(record)],
+            callbacks=[
+                lambda event, _, record, seen=records: event == "evaluate" and seen.append(record)
+            ],
         )
         final = trainer.fit()
         if eval_at_start:

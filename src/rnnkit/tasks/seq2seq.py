@@ -43,7 +43,7 @@ from rnnkit.data.datasets import PairDataset
 from rnnkit.data.tokenizers import Tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.metrics import seq2seq_report
+from rnnkit.metrics import char_accuracy, exact_match, seq2seq_report
 from rnnkit.models.exportable import DecoderStep, EncoderGraph, example_ids, state_names
 from rnnkit.models.seq2seq import SEQ2SEQ_CELLS, Seq2Seq
 from rnnkit.tasks.base import (
@@ -82,10 +82,21 @@ __all__ = [
     "restoration_pairs",
     "read_splits",
     "decode",
+    "LENGTH_BUCKETS",
+    "length_bucket",
+    "scores_by_length",
+    "LENGTH_MARGIN",
+    "length_ratio",
+    "target_caps",
 ]
 
 EVAL_BATCH_SIZE = 128
 HEAT_MAPS = 3  # attention heat maps drawn after training
+#: Decoding's per-source cap is ceil(max_length_ratio x source tokens) + this many tokens.
+LENGTH_MARGIN = 10
+#: The upper edges of ``evaluate``'s source-length buckets, in source tokens (characters
+#: for the default char tokenizer): 1-20, 21-40, 41-80, 81-160, 161-320, 321+.
+LENGTH_BUCKETS = (20, 40, 80, 160, 320)
 
 
 # -- config --------------------------------------------------------------------------------
@@ -102,9 +113,16 @@ class Seq2SeqModelConfig(TextModelConfig):
     )
     beam: int = option(1, "Beam width of predict and evaluate (1: greedy).", low=1)
     max_target_length: int = option(
-        0, "Decoding stops after this many tokens (0: 1.5 x the longest training target).", low=0
+        0,
+        "Decoding stops after this many tokens (0: a cap from each source's length).",
+        low=0,
     )
     target_vocab_size: int = derived("tokens in the target vocabulary")
+    max_length_ratio: float = derived(
+        "with max_target_length 0, decoding stops after ceil(ratio x source tokens) + "
+        f"{LENGTH_MARGIN} tokens: 1.25 x what the training pairs need",
+        0.0,
+    )
 
     def check(self) -> None:
         super().check()
@@ -221,6 +239,30 @@ def _dataset(pairs: Pairs, assets: Seq2SeqAssets, source: str) -> PairDataset:
 
 
 # -- decoding ------------------------------------------------------------------------------
+def length_ratio(source_lengths: Sequence[int], target_lengths: Sequence[int]) -> float:
+    """The ``max_length_ratio`` of training pairs (their lengths in tokens, the target
+    without ``<bos>``/``<eos>``): 1.25 x the smallest ratio r with ``target <= r x
+    source + LENGTH_MARGIN`` for every pair (at least 0.1), rounded up to 3 decimals."""
+    pairs = zip(source_lengths, target_lengths, strict=True)
+    need = max(((t - LENGTH_MARGIN) / max(s, 1) for s, t in pairs), default=0.0)
+    return math.ceil(max(1.25 * need, 0.1) * 1000) / 1000
+
+
+def target_caps(model: Seq2SeqModelConfig, lengths: Sequence[int]) -> list[int]:
+    """The most output tokens decoding gives each source of ``lengths`` tokens:
+    ``max_target_length`` when set (runs written before the ratio existed all have
+    it), else ``ceil(max_length_ratio x length) + LENGTH_MARGIN``."""
+    if model.max_target_length > 0:
+        return [model.max_target_length] * len(lengths)
+    if model.max_length_ratio <= 0:
+        raise ConfigError(
+            "decoding needs model.max_target_length > 0 or model.max_length_ratio > 0 "
+            f"(the task writes the ratio from the training pairs), got "
+            f"{model.max_target_length} and {model.max_length_ratio}"
+        )
+    return [math.ceil(model.max_length_ratio * n) + LENGTH_MARGIN for n in lengths]
+
+
 @torch.no_grad()
 def decode(
     model: Seq2Seq,
@@ -228,28 +270,32 @@ def decode(
     *,
     bos_id: int,
     eos_id: int,
-    max_length: int,
+    max_length: int | Sequence[int],
     beam: int = 1,
     length_penalty: float = 1.0,
     pad_id: int = 0,
     batch_size: int = EVAL_BATCH_SIZE,
 ) -> list[list[int]]:
     """The output ids of each source (ids, without ``<bos>``/``<eos>``), greedy for
-    ``beam=1``; sources are batched by length, the results come back in order."""
+    ``beam=1``; sources are batched by length, the results come back in order.
+
+    ``max_length``: the most tokens of every output, or one cap per source (a row
+    at its cap is given ``<eos>``, so each output keeps at most its cap)."""
     device = next(model.parameters()).device
     out: list[list[int]] = [[] for _ in sources]
+    caps = [max_length] * len(sources) if isinstance(max_length, int) else list(max_length)
+    if len(caps) != len(sources):
+        raise ConfigError(f"{len(caps)} length caps for {len(sources)} sources")
     order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
-
-    def step(y, state):
-        log_probs, state, _ = model.step(y, state)
-        return log_probs, state
 
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
         src, lengths, _ = pad_batch([list(sources[i]) for i in chunk], pad_id)  # (n, S)
         state = model.start(src.to(device), lengths)
+        chunk_caps = torch.tensor([caps[i] for i in chunk], device=device)  # (n,)
+        step = _capped_step(model, chunk_caps, eos_id)
         common = {"batch_size": len(chunk), "bos_id": bos_id, "eos_id": eos_id}
-        common |= {"max_length": max_length, "device": device}
+        common |= {"max_length": int(chunk_caps.max()), "device": device}
         if beam == 1:
             ids = greedy_search(step, state, **common)
         else:
@@ -259,6 +305,66 @@ def decode(
             )
         for i, seq in zip(chunk, ids):
             out[i] = seq
+    return out
+
+
+def _capped_step(model: Seq2Seq, caps: torch.Tensor, eos_id: int):
+    """The search's ``step``: the model's, with ``<eos>`` forced on the rows (examples,
+    or their beams, example-major) that have as many tokens as their cap ``caps`` (n,)."""
+    t = 0  # tokens produced so far
+
+    def step(y, state):
+        nonlocal t
+        log_probs, state, _ = model.step(y, state)  # (B, V)
+        at_cap = caps.repeat_interleave(y.numel() // caps.numel()) <= t  # (B,)
+        t += 1
+        if bool(at_cap.any()):
+            forced = torch.full_like(log_probs, float("-inf"))
+            forced[:, eos_id] = 0.0
+            log_probs = torch.where(at_cap.unsqueeze(1), forced, log_probs)
+        return log_probs, state
+
+    return step
+
+
+def length_bucket(length: int) -> str:
+    """The :data:`LENGTH_BUCKETS` bucket of a source of ``length`` tokens: ``"21-40"``."""
+    low = 1
+    for high in LENGTH_BUCKETS:
+        if length <= high:
+            return f"{low}-{high}"
+        low = high + 1
+    return f"{low}+"
+
+
+def scores_by_length(
+    lengths: Sequence[int],
+    outputs: Sequence[str],
+    targets: Sequence[str],
+    truncated: Sequence[bool] | None = None,
+) -> list[dict]:
+    """Char accuracy and exact match per source-length bucket (:func:`length_bucket`
+    of ``lengths``, in source tokens), shortest first, empty buckets left out: one
+    ``{"source_tokens", "n", "char_accuracy", "exact_match", "truncated"}`` each, where
+    ``truncated`` counts the outputs stopped by the length cap before ``<eos>``."""
+    truncated = [False] * len(lengths) if truncated is None else truncated
+    groups: dict[str, list[int]] = {}
+    for i, length in enumerate(lengths):
+        groups.setdefault(length_bucket(length), []).append(i)
+    out = []
+    for name in [length_bucket(e) for e in (*LENGTH_BUCKETS, LENGTH_BUCKETS[-1] + 1)]:
+        if name not in groups:
+            continue
+        hyps, refs = [outputs[i] for i in groups[name]], [targets[i] for i in groups[name]]
+        out.append(
+            {
+                "source_tokens": name,
+                "n": len(refs),
+                "char_accuracy": char_accuracy(hyps, refs),
+                "exact_match": exact_match(hyps, refs),
+                "truncated": sum(bool(truncated[i]) for i in groups[name]),
+            }
+        )
     return out
 
 
@@ -288,7 +394,7 @@ class Seq2SeqProgram:
         self.dist = dist
         self.pad_id = data.assets.tgt_vocab.pad_id
         self.teacher_forcing = config.train.teacher_forcing
-        self.max_length = config.model.max_target_length
+        self.model_config = config.model
         sampler = BucketBatchSampler(
             data.train.lengths,
             config.data.batch_size,
@@ -299,13 +405,7 @@ class Seq2SeqProgram:
         self.batches = SampledBatches(
             sampler, data.train, lambda items: collate_pairs(items, self.pad_id)
         )
-        order = sorted(range(len(data.valid)), key=lambda i: data.valid.lengths[i])
-        self.eval_chunks = [
-            order[i : i + EVAL_BATCH_SIZE] for i in range(0, len(order), EVAL_BATCH_SIZE)
-        ]
-        # a periodic evaluation reads a slice: spread it over all lengths
-        step = max(1, len(self.eval_chunks) // 4)
-        self.eval_order = sorted(range(len(self.eval_chunks)), key=lambda c: (c % step, c))
+        self.eval_chunks = _eval_chunks(data.valid.lengths, config.train.eval_max_batches)
 
     def step(self, model: nn.Module, batch: PairBatch, state) -> StepOutput:
         batch = batch.to(self.device, non_blocking=True)
@@ -316,7 +416,7 @@ class Seq2SeqProgram:
         """Teacher-forced loss (nats/token), and the char accuracy and exact match of
         greedy outputs, on the validation pairs (a slice of them with ``max_batches``)."""
         data = self.data
-        chunks = [self.eval_chunks[c] for c in self.eval_order]
+        chunks = self.eval_chunks
         if max_batches is not None:
             chunks = chunks[:max_batches]
         total, tokens = 0.0, 0
@@ -329,18 +429,38 @@ class Seq2SeqProgram:
             loss, n = _teacher_forced_loss(inner, batch, self.pad_id)
             total += loss.item() * n
             tokens += n
+            sources = [data.valid.src[i].tolist() for i in chunk]
             ids = decode(
                 inner,
-                [data.valid.src[i].tolist() for i in chunk],
+                sources,
                 bos_id=tgt.bos_id,
                 eos_id=tgt.eos_id,
-                max_length=self.max_length,
+                max_length=target_caps(self.model_config, [len(x) for x in sources]),
                 pad_id=a.src_vocab.pad_id,
             )
             hypotheses += [a.tgt_tokenizer.decode(seq, tgt) for seq in ids]
             references += [data.valid_pairs[i][1] for i in chunk]
         report = seq2seq_report(hypotheses, references, corpus_scores=False)
         return {"loss": total / max(tokens, 1), **report}
+
+
+def _eval_chunks(lengths: Sequence[int], slice_batches: int | None) -> list[list[int]]:
+    """The validation pairs in batches of :data:`EVAL_BATCH_SIZE`, each sorted by
+    length. The first ``slice_batches`` batches, which a periodic evaluation reads,
+    hold pairs at evenly spaced quantiles of the source length, so that the slice
+    scores short and long pairs as the whole split has them::
+
+        by length:  0 1 2 3 4 5 6 7 8 9 10 11   (12 pairs, a slice of 4)
+        slice:        1     4     7     10      then the rest: 0 2 3 5 6 8 9 11
+    """
+    n = len(lengths)
+    order = sorted(range(n), key=lambda i: lengths[i])
+    m = n if slice_batches is None else min(n, slice_batches * EVAL_BATCH_SIZE)
+    picked = [order[(2 * k + 1) * n // (2 * m)] for k in range(m)]  # quantile midpoints
+    taken = set(picked)
+    ids = picked + [i for i in order if i not in taken]  # the slice, then the rest
+    cuts = [*range(0, m, EVAL_BATCH_SIZE), *range(m, n, EVAL_BATCH_SIZE), n]
+    return [ids[a:b] for a, b in itertools.pairwise(cuts)]
 
 
 def _plot_heat_maps(predictor: Seq2SeqPredictor, pairs: Pairs, run: RunDirectory) -> None:
@@ -439,22 +559,31 @@ class Seq2SeqPredictor(Predictor):
         self, texts: Sequence[str], *, beam: int | None = None, length_penalty: float = 1.0
     ) -> list[str]:
         """The output text of each input; ``beam`` None: the run's ``model.beam``."""
+        if len(texts) == 0:
+            self._beam(beam)  # checked all the same
+            return []
+        ids = self._decode(self._encode(texts), beam, length_penalty)
+        return [self.tgt_tokenizer.decode(seq, self.tgt_vocab) for seq in ids]
+
+    def _beam(self, beam: int | None) -> int:
         beam = self.config.model.beam if beam is None else beam
         if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
             raise ConfigError(f"beam must be a positive integer, got {beam!r}")
-        if len(texts) == 0:
-            return []
-        ids = decode(
+        return beam
+
+    def _decode(
+        self, sources: list[list[int]], beam: int | None, length_penalty: float
+    ) -> list[list[int]]:
+        return decode(
             self.model,
-            self._encode(texts),
+            sources,
             bos_id=self.tgt_vocab.bos_id,
             eos_id=self.tgt_vocab.eos_id,
-            max_length=self.config.model.max_target_length,
-            beam=beam,
+            max_length=target_caps(self.config.model, [len(x) for x in sources]),
+            beam=self._beam(beam),
             length_penalty=length_penalty,
             pad_id=self.src_vocab.pad_id,
         )
-        return [self.tgt_tokenizer.decode(seq, self.tgt_vocab) for seq in ids]
 
     def view(self) -> dict:
         return {"kind": "alignment", "options": {"attention": True}}
@@ -486,7 +615,7 @@ class Seq2SeqPredictor(Predictor):
             state = self.model.start(src, torch.tensor([len(ids)]))
             y = torch.tensor([self.tgt_vocab.bos_id], device=self.device)
             tokens, rows = [], []
-            for _ in range(self.config.model.max_target_length):
+            for _ in range(target_caps(self.config.model, [len(ids)])[0]):
                 log_probs, state, weights = self.model.step(y, state)  # (1, V), _, (1, S)
                 y = log_probs.argmax(-1)  # (1,)
                 tokens.append(int(y))
@@ -505,16 +634,24 @@ class Seq2SeqPredictor(Predictor):
         return out
 
     def evaluate(self, data: str | os.PathLike | Pairs | None = None, **options) -> dict:
-        """``{"task", "char_accuracy", "exact_match", "bleu", "chrf", "n"}`` of the outputs
-        for the TSV ``data``, a list of ``(source, target)`` pairs, or the run's
-        validation split. BLEU and chrF need sacrebleu (the ``seq2seq`` extra)."""
+        """``{"task", "char_accuracy", "exact_match", "bleu", "chrf", "n", "by_length"}``
+        of the outputs for the TSV ``data``, a list of ``(source, target)`` pairs, or the
+        run's validation split. ``by_length`` splits the pairs by source length (in
+        source tokens, :data:`LENGTH_BUCKETS`): see :func:`scores_by_length`. BLEU and
+        chrF need sacrebleu (the ``seq2seq`` extra)."""
         o = self.options("evaluate", options)
         pairs, source = self.records(data)
         if len(pairs) == 0:
             raise DataError(source, None, "at least one pair", "none")
         sources, targets = zip(*pairs)
-        outputs = self.translate(list(sources), beam=o.beam, length_penalty=o.length_penalty)
-        return {"task": "seq2seq", **seq2seq_report(outputs, list(targets))}
+        src_ids = self._encode(sources)
+        ids = self._decode(src_ids, o.beam, o.length_penalty)
+        outputs = [self.tgt_tokenizer.decode(seq, self.tgt_vocab) for seq in ids]
+        caps = target_caps(self.config.model, [len(x) for x in src_ids])
+        truncated = [len(seq) >= cap for seq, cap in zip(ids, caps)]  # cut at the cap
+        by_length = scores_by_length([len(x) for x in src_ids], outputs, targets, truncated)
+        report = seq2seq_report(outputs, list(targets))
+        return {"task": "seq2seq", **report, "by_length": by_length}
 
 
 # -- the task ------------------------------------------------------------------------------
@@ -554,8 +691,8 @@ class Seq2SeqTask(Task):
         train = _dataset(splits.train, assets, splits.train_source)
         valid = _dataset(splits.valid, assets, splits.valid_source)
         m = config.model
-        if m.max_target_length == 0:  # the guard: half as long again as the longest target
-            m.max_target_length = math.ceil(1.5 * max(len(t) for t in train.tgt)) + 5
+        if m.max_target_length == 0 and m.max_length_ratio == 0:  # a new run: the guard
+            m.max_length_ratio = length_ratio(train.lengths, [len(t) - 2 for t in train.tgt])
         return Seq2SeqData(assets, train, valid, list(splits.valid))
 
     def build_model(self, config: RunConfig) -> Seq2Seq:
@@ -602,12 +739,14 @@ class Seq2SeqTask(Task):
         return [encoder, decoder]
 
     def export_info(self, predictor: Predictor) -> dict[str, Any]:
-        tgt = predictor.tgt_vocab
+        tgt, m = predictor.tgt_vocab, predictor.config.model
         return {
             "bos_id": tgt.bos_id,
             "eos_id": tgt.eos_id,
             "pad_id": predictor.src_vocab.pad_id,
-            "max_length": predictor.config.model.max_target_length,
+            "max_length": m.max_target_length,  # 0: per source, as follows
+            "max_length_ratio": m.max_length_ratio,
+            "max_length_margin": LENGTH_MARGIN,
             "target_assets": ["target_tokenizer.json", "target_vocab.json"],
         }
 
