@@ -42,7 +42,8 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def kneser_ney(train_ids, valid_ids, vocab_size, orders) -> dict:
+def kneser_ney(train_ids, valid_ids, vocab_size, orders, unit: str = "char") -> dict:
+    """Kneser-Ney of each order on the held-out ids: loss in nats per ``unit`` (and bits)."""
     results = {}
     for order in orders:
         start = time.perf_counter()
@@ -50,10 +51,10 @@ def kneser_ney(train_ids, valid_ids, vocab_size, orders) -> dict:
         loss = float(-lm.log_prob(valid_ids.numpy())[1:].mean())
         results[order] = {
             "loss": loss,
-            "bits_per_char": loss / 0.6931471805599453,
+            f"bits_per_{unit}": loss / 0.6931471805599453,
             "seconds": round(time.perf_counter() - start, 2),
         }
-        log(f"KN order {order}: {loss:.4f} nats/char")
+        log(f"KN order {order}: {loss:.4f} nats/{unit}")
     return results
 
 
@@ -168,7 +169,7 @@ def wikitext(folder: str, budget: float, orders: list[int], run: str | None = No
         "valid": encode_text(valid_text, rnn.tokenizer, rnn.vocab),
         "test": encode_text(test_file.read_text(encoding="utf-8"), rnn.tokenizer, rnn.vocab),
     }
-    kn = kneser_ney(ids["train"], ids["valid"], len(rnn.vocab), orders)
+    kn = kneser_ney(ids["train"], ids["valid"], len(rnn.vocab), orders, unit="word")
     best = min(kn, key=lambda o: kn[o]["loss"])
     lm = KneserNeyLM(order=best).fit(ids["train"].numpy(), len(rnn.vocab))
     kn_test = float(-lm.log_prob(ids["test"].numpy())[1:].mean())
