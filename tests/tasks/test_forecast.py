@@ -257,3 +257,16 @@ def test_bad_input_is_one_line_naming_file_and_row(tmp_path, capsys, text, where
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"bad.csv{where}" in err and what in err, err
     assert not (tmp_path / "run").exists()
+
+
+def test_the_ridge_started_weights_compete_so_a_run_never_ends_worse_on_valid(trained):
+    """forecast's default --eval-at-start: the model is evaluated at its ridge start
+    (step 0), and the weights it ends with are no worse than that on the valid windows."""
+    _, run, _ = trained
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    evaluations = [r for r in records if "valid_mse" in r]
+    assert evaluations[0]["step"] == 0 and not evaluations[0]["full"]
+    start, final = evaluations[0]["valid_mse"], evaluations[-1]["valid_mse"]
+    assert evaluations[-1]["full"] and evaluations[-1]["step"] == 60
+    assert final <= start * (1 + 1e-9)
+    assert json.loads((run / "config.json").read_text())["train"]["eval_at_start"] is True
