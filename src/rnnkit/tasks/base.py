@@ -766,14 +766,20 @@ def plan_limits(cfg: RunConfig, given: set[str]) -> None:
 
     - a time budget is a plan: given without ``epochs`` or ``max_steps``, the task's
       default epoch count is dropped, so that training (and the cosine schedule, which
-      spans the tightest limit) runs for the budget; early stopping and the best
-      weights still follow the task's metric (see the trainer's patience rule);
+      spans the tightest limit) runs for the budget; the task's default early stopping
+      is dropped too (a cosine gains most as it anneals, at the end of the plan: on
+      UD English-GUM's dev part, a tagger stopped early at 60% of its budget read
+      0.948 on its held-out sentences, one run to the end 0.950), and the best weights
+      on the task's metric are kept; ``early_stopping`` given still stops the run
+      (see the trainer's patience rule);
     - ``epochs`` given means that many epochs: the task's ``min_steps`` (which gives a
       small data set more epochs than its default count) is dropped.
     """
     t = cfg.train
     if t.time_budget is not None and not given & {"epochs", "max_steps"}:
         t.epochs = None
+        if "early_stopping" not in given:
+            t.early_stopping = None
     if "epochs" in given and "min_steps" not in given:
         t.min_steps = None
 
