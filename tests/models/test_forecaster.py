@@ -163,6 +163,33 @@ def test_fit_highway_picks_its_penalty_on_the_valid_windows():
         Forecaster(1, hidden_size=4).fit_highway(x, y)
 
 
+def test_a_univariate_highway_starts_at_the_ridge_baselines_forecasts():
+    """A forecaster with a highway begins as RidgeWindow (standardised lags, the same
+    penalties chosen on the same valid windows), so training starts at that baseline."""
+    import numpy as np
+
+    from rnnkit.baselines.forecasting import RidgeWindow
+
+    torch.manual_seed(0)
+    t = torch.arange(900, dtype=torch.float64)
+    series = (
+        torch.sin(t / 7) + 0.3 * torch.sin(t / 23) + 0.4 * torch.randn(900, dtype=torch.float64)
+    )
+    windows = series.unfold(0, 24 + 3, 1)  # (N, 27): 24 inputs, 3 targets
+    x, y = windows[:, :24, None].float(), windows[:, 24:, None].float()
+    train, valid = slice(0, 600), slice(600, None)
+    model = Forecaster(1, horizon=3, targets=[0], hidden_size=4, highway=True, lookback=24)
+    alpha = model.fit_highway(x[train], y[train], valid=(x[valid], y[valid]))
+    ridge = RidgeWindow(lookback=24, target=0).fit(
+        x[train].double().numpy(), y[train, :, 0].double().numpy(),
+        x[valid].double().numpy(), y[valid, :, 0].double().numpy(),
+    )  # fmt: skip
+    assert alpha == ridge.alpha_
+    expected = ridge.predict(x[valid].double().numpy())  # (N, 3)
+    got = model.eval()(x[valid])[:, :, 0].detach().double().numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
 def test_the_highway_needs_its_lookback():
     with pytest.raises(ConfigError, match="highway needs the lookback"):
         Forecaster(1, highway=True)

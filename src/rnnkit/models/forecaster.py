@@ -194,15 +194,17 @@ class Forecaster(nn.Module):
         x: Tensor,
         y: Tensor,
         valid: tuple[Tensor, Tensor] | None = None,
-        alphas: Sequence[float] = (1e-4, 1e-3, 1e-2, 0.1, 1.0),
+        alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0, 1000.0),
     ) -> float:
         """Start from the best linear forecaster: set the highway to the ridge
         regression of the normalised targets on its normalised input, in closed form,
         and zero the recurrent head, so the model begins as that linear map and the
         recurrent part learns only what it misses (the residual).
 
-        The penalty is ``alpha * trace(A^T A) / L`` for each ``alpha`` in ``alphas``;
-        the one with the lowest MSE on ``valid`` is kept (the smallest when no
+        The penalty is ``alpha * diag(A^T A) / N``, ridge on standardised lags as
+        :class:`~rnnkit.baselines.forecasting.RidgeWindow` fits it (the same grid of
+        ``alphas``, so a univariate model starts at that baseline's forecasts); the
+        ``alpha`` with the lowest MSE on ``valid`` is kept (the smallest when no
         ``valid`` is given).
 
         Args:
@@ -230,8 +232,9 @@ class Forecaster(nn.Module):
         a_mean, b_mean = A.mean(0), b.mean(0)
         Ac, bc = A - a_mean, b - b_mean
         gram, rhs = Ac.T @ Ac, Ac.T @ bc  # (L, L), (L, T_out)
-        eye = torch.eye(len(gram), dtype=gram.dtype, device=gram.device)
-        ridge = gram.diagonal().mean().clamp_min(1e-12) * eye
+        # each lag's penalty scales with its variance: ridge on standardised lags, as
+        # RidgeWindow fits it (a lag near the window's last row varies little)
+        ridge = (gram.diagonal() / len(A)).clamp_min(1e-12).diag()
         held_out = design(*(t.to(x.device) for t in valid)) if valid is not None else None
         best = None
         for alpha in alphas:
