@@ -767,11 +767,10 @@ def plan_limits(cfg: RunConfig, given: set[str]) -> None:
     - a time budget is a plan: given without ``epochs`` or ``max_steps``, the task's
       default epoch count is dropped, so that training (and the cosine schedule, which
       spans the tightest limit) runs for the budget; the task's default early stopping
-      is dropped too (a cosine gains most as it anneals, at the end of the plan: on
-      UD English-GUM's dev part, a tagger stopped early at 60% of its budget read
-      0.948 on its held-out sentences, one run to the end 0.950), and the best weights
-      on the task's metric are kept; ``early_stopping`` given still stops the run
-      (see the trainer's patience rule);
+      is dropped too (a cosine gains most as it anneals, at the end of the plan; the
+      measurement is in docs/benchmarks.md), and the best weights on the task's metric
+      are kept; ``early_stopping`` given still stops the run (see the trainer's
+      patience rule);
     - ``epochs`` given means that many epochs: the task's ``min_steps`` (which gives a
       small data set more epochs than its default count) is dropped.
     """
