@@ -317,7 +317,10 @@ class TrainConfig(Section):
 
 #: Fields added after runs of this format were written, with the value that keeps such a
 #: run (its config.json lacks them) training, resuming and predicting as it did.
-ADDED_LATER: dict[str, dict[str, Any]] = {"train": {"min_steps": None, "eval_at_start": False}}
+ADDED_LATER: dict[str, dict[str, Any]] = {
+    "train": {"min_steps": None, "eval_at_start": False},
+    "model": {"char_ngrams": 0},  # tag
+}
 
 #: The settings of the loop that ``--resume`` may change (limits and logging).
 RESUMABLE = frozenset(

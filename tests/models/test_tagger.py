@@ -10,6 +10,7 @@ from rnnkit.data.batching import collate_tagged
 from rnnkit.errors import ConfigError
 from rnnkit.models import tagger as tagger_module
 from rnnkit.models.tagger import SequenceTagger
+from rnnkit.nn.ngrams import hashed_ngrams
 
 SENTENCES = [[5, 6, 7], [3, 4, 5, 6, 7, 8, 9], [9], [2, 3, 4, 5]]  # word ids
 
@@ -20,17 +21,18 @@ def _item(words, seed=0):
     return torch.tensor(words), torch.tensor([w % 3 for w in words]), chars
 
 
-def _model(crf=True, chars=True, cell="lstm", seed=0):
+def _model(crf=True, chars=True, cell="lstm", seed=0, char_ngrams=0):
     torch.manual_seed(seed)
     return SequenceTagger(
-        20, 3, 6, 5, 2, cell, 0.0, char_vocab_size=15 if chars else 0, char_hidden_size=4, crf=crf
-    ).eval()
+        20, 3, 6, 5, 2, cell, 0.0, char_vocab_size=15 if chars else 0, char_hidden_size=4,
+        char_ngrams=char_ngrams, char_ngram_buckets=101, crf=crf,
+    ).eval()  # fmt: skip
 
 
 @pytest.mark.parametrize("crf", [True, False])
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_padding_never_changes_emissions_loss_or_tags(crf, cell):
-    model = _model(crf, cell=cell)
+@pytest.mark.parametrize("cell,char_ngrams", [("lstm", 0), ("gru", 0), ("lstm", 3)])
+def test_padding_never_changes_emissions_loss_or_tags(crf, cell, char_ngrams):
+    model = _model(crf, cell=cell, char_ngrams=char_ngrams)
     items = [_item(s) for s in SENTENCES]
     batch = collate_tagged(items)
     with torch.no_grad():
@@ -79,6 +81,26 @@ def test_the_character_encoder_tells_unseen_words_apart():
     assert without.shape == e.shape
     with pytest.raises(ConfigError, match="chars"):
         model(unk, torch.tensor([2]))
+
+
+def test_the_char_ngram_bag_gives_each_word_its_own_suffix():
+    torch.manual_seed(0)
+    model = SequenceTagger(
+        20, 3, 6, 5, bidirectional=False, char_vocab_size=15, char_hidden_size=4,
+        char_ngrams=3, char_ngram_buckets=101, crf=False,
+    ).eval()  # fmt: skip
+    x, lengths = torch.tensor([[5, 6]]), torch.tensor([2])
+    chars, char_lengths = torch.tensor([[4, 5, 6], [7, 8, 0]]), torch.tensor([3, 2])
+    with torch.no_grad():
+        before = model(x, lengths, chars, char_lengths)
+        # the row of the second word's suffix "8$" (ids framed from 3, "$" = 2)
+        suffix = hashed_ngrams(torch.tensor([[7, 8]]), torch.tensor([2]), 3, 101)
+        row = int(suffix[0, 4 + 2])  # n=1: ^ 7 8 $ (4 slots), then n=2: ^7 78 8$
+        model.char_bag.embedding.weight[row] += 1.0
+        after = model(x, lengths, chars, char_lengths)
+    assert model.char_bag is not None and model.rnn.input_size == 6 + 8 + 25
+    torch.testing.assert_close(before[0, 0], after[0, 0])  # the first word: not its n-gram
+    assert not torch.allclose(before[0, 1], after[0, 1], atol=1e-4)
 
 
 def test_word_dropout_acts_in_training_only():

@@ -85,7 +85,8 @@ def test_tag_with_char_lms_trains_predicts_loads_and_stays_self_contained(lms, t
     run = tmp_path / "tag"
     tagger = rnnkit.train("tag", data=data, char_lm=_spec(lms), out=run, max_steps=20, **TAG)
     m = tagger.config.model
-    assert tagger.model.rnn.input_size == 8 + 8 + 16 + 16  # word, spelling, h_fw, h_bw
+    # word, spelling (BiLSTM 2x4 and the char n-gram bag 4), h_fw, h_bw
+    assert tagger.model.rnn.input_size == 8 + 8 + 4 + 16 + 16
     # the run records its sources and keeps what it needs of them
     config = json.loads((run / "config.json").read_text())
     for direction in ("fwd", "bwd"):

@@ -92,13 +92,19 @@ class ClassifierGraph(nn.Module):
         else:
             scores = m.attention(out).squeeze(-1).masked_fill(~mask, float("-inf"))  # (N, L)
             pooled = torch.bmm(torch.softmax(scores, -1).unsqueeze(1), out).squeeze(1)
-        if m.ngram_bag is not None:  # EmbeddingBag's mean, as gather and sum (it exports)
-            bag = m.ngram_bag
-            buckets = hashed_ngrams(x, lengths, bag.max_n, bag.buckets)  # (N, T)
-            real = (buckets != bag.buckets).to(out.dtype).unsqueeze(-1)  # (N, T, 1)
-            rows = bag.embedding.weight[buckets] * real  # (N, T, E)
-            pooled = torch.cat([pooled, rows.sum(1) / real.sum(1).clamp(min=1.0)], dim=-1)
+        if m.ngram_bag is not None:
+            pooled = torch.cat([pooled, _bag_mean(m.ngram_bag, x, lengths)], dim=-1)
         return m.classifier(pooled)  # (N, K)
+
+
+def _bag_mean(bag: nn.Module, x: Tensor, lengths: Tensor) -> Tensor:
+    """:class:`~rnnkit.nn.NGramBag` of (N, L) ids -> (N, E): EmbeddingBag's mean, as
+    gather and sum (it exports)."""
+    buckets = hashed_ngrams(x, lengths, bag.max_n, bag.buckets)  # (N, T)
+    weight = bag.embedding.weight
+    real = (buckets != bag.buckets).to(weight.dtype).unsqueeze(-1)  # (N, T, 1)
+    rows = weight[buckets] * real  # (N, T, E)
+    return rows.sum(1) / real.sum(1).clamp(min=1.0)  # (N, E)
 
 
 class TaggerGraph(nn.Module):
@@ -115,7 +121,7 @@ class TaggerGraph(nn.Module):
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
-        self.model = model  # embedding, chars, output
+        self.model = model  # embedding, chars, char_bag, output
         self.rnn = PaddedRecurrent(model.rnn)
         self.chars = None if model.chars is None else PaddedRecurrent(model.chars.rnn)
         self.eval()
@@ -131,8 +137,11 @@ class TaggerGraph(nn.Module):
             _, state = self.chars(emb, char_lengths.reshape(N * L).clamp(min=1))
             h_n = state[0]  # (2, N*L, H_c)
             spelled = torch.cat([h_n[0], h_n[1]], dim=-1).view(N, L, -1)  # (N, L, 2 H_c)
+            if m.char_bag is not None:
+                bag = _bag_mean(m.char_bag, chars.reshape(N * L, C), char_lengths.reshape(-1))
+                spelled = torch.cat([spelled, bag.view(N, L, -1)], dim=-1)  # (N, L, F_c)
             real = _mask(lengths, L).unsqueeze(-1).to(spelled.dtype)  # (N, L, 1)
-            words = torch.cat([words, spelled * real], dim=-1)  # (N, L, E + 2 H_c)
+            words = torch.cat([words, spelled * real], dim=-1)  # (N, L, E + F_c)
         out, _ = self.rnn(words, lengths)  # (N, L, D*H), zero at padding
         emissions = m.output(out)  # (N, L, K)
         if m.crf is None:

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.errors import ConfigError
-from rnnkit.nn import CRF, WordDropout, make_recurrent
+from rnnkit.nn import CRF, NGramBag, WordDropout, make_recurrent
 
 __all__ = ["SequenceTagger", "CharEncoder"]
 
@@ -84,6 +84,12 @@ class SequenceTagger(nn.Module):
         char_vocab_size: character ids; 0 turns the character encoder off.
         char_embedding_dim: character embedding size.
         char_hidden_size: the character BiLSTM's size per direction.
+        char_ngrams: n > 0 adds each word's bag of hashed character 1..n-grams
+            (:class:`~rnnkit.nn.NGramBag`, framed by ``^`` and ``$``: fastText's
+            subword vector, Bojanowski et al. 2017) of size ``char_embedding_dim``,
+            so that prefixes and suffixes such as ``^un`` and ``ly$`` are features
+            of their own; 0: none. Needs the character encoder.
+        char_ngram_buckets: rows of that bag's hashed table.
         crf: a linear-chain CRF head (Viterbi decoding, sequence-level loss)
             instead of an independent softmax per token.
         word_dropout: in training, replace a word id by ``unk_idx`` with this
@@ -124,6 +130,8 @@ class SequenceTagger(nn.Module):
         char_vocab_size: int = 0,
         char_embedding_dim: int = 25,
         char_hidden_size: int = 25,
+        char_ngrams: int = 0,
+        char_ngram_buckets: int = 2**16,
         crf: bool = True,
         word_dropout: float = 0.0,
         padding_idx: int = 0,
@@ -149,6 +157,10 @@ class SequenceTagger(nn.Module):
                 char_vocab_size, char_embedding_dim, char_hidden_size, padding_idx=padding_idx
             )
             features += self.chars.output_size
+        self.char_bag: NGramBag | None = None
+        if self.chars is not None and char_ngrams:
+            self.char_bag = NGramBag(char_ngrams, char_ngram_buckets, char_embedding_dim)
+            features += char_embedding_dim
         self.char_lm = char_lm
         if char_lm is not None:
             features += char_lm.output_size
@@ -193,9 +205,13 @@ class SequenceTagger(nn.Module):
                     f"chars must have one row per real word ({W}), got {chars.size(0)}"
                 )
             spelled = self.chars(chars, char_lengths)  # (W, 2 H_c)
-            per_word = spelled.new_zeros(N, L, spelled.size(-1))  # (N, L, 2 H_c)
+            if self.char_bag is not None:
+                bag = self.char_bag(chars, torch.as_tensor(char_lengths, device=chars.device))
+                spelled = torch.cat([spelled, bag], dim=-1)  # (W, 2 H_c + E_c)
+            # F_c: the features of one word's spelling
+            per_word = spelled.new_zeros(N, L, spelled.size(-1))  # (N, L, F_c)
             per_word[mask] = spelled
-            words = torch.cat([words, per_word], dim=-1)  # (N, L, E + 2 H_c)
+            words = torch.cat([words, per_word], dim=-1)  # (N, L, E + F_c)
         if self.char_lm is not None:
             if lm_ids is None or lm_at is None:
                 raise ConfigError("this tagger reads character LM states: pass lm_ids and lm_at")
