@@ -14,8 +14,9 @@ held out to validate: a UD treebank's ``dev.conllu,test.conllu`` when its train 
 is not at hand) or ``TRAIN,VALID,TEST`` (three files, e.g. WNUT 2017's
 ``wnut17train.conll,emerging.dev.conll,emerging.test.annotated``).
 
-Prints one table (model and baselines side by side); ``--json FILE`` also writes every
-figure. The runs on real data (the commands in benchmarks/README.md):
+Prints one table (model and baselines side by side); ``--seeds 0,1,2`` trains the model
+once per seed and reports the mean beside each seed's figure (the baselines are
+deterministic); ``--json FILE`` also writes every figure. The runs on real data (the commands in benchmarks/README.md):
 
     python benchmarks/bench_tag.py --no-embedded --time-budget 600 --threads 2 \
         --tag-column upos en_gum-ud-dev.conllu,en_gum-ud-test.conllu
@@ -63,9 +64,8 @@ def _baseline(cls, train, test, scheme) -> dict:
     return {**{k: report[k] for k in KEYS}, "train_seconds": round(seconds, 1)}
 
 
-def _compare(name, train, valid, test, options, out: Path) -> dict:
-    out.mkdir(parents=True)
-    scheme = detect_scheme(train)
+def _train_and_score(train, valid, test, options, out: Path) -> dict:
+    """The default tagger of one seed: trained, then scored on the test sentences."""
     start = time.perf_counter()
     tagger = rnnkit.train(
         "tag",
@@ -78,25 +78,42 @@ def _compare(name, train, valid, test, options, out: Path) -> dict:
     seconds = time.perf_counter() - start
     model = tagger.evaluate(test)
     last = tagger.run.read_metrics()[-1]
+    return {
+        **{k: model[k] for k in KEYS},
+        "per_type": {k: round(v["f1"], 4) for k, v in model["per_type"].items()},
+        "n": model["n"],
+        "train_seconds": round(seconds, 1),
+        "steps": last["step"],
+        "epochs": last["epoch"],
+        "seed": options["seed"],
+    }
+
+
+def _compare(name, train, valid, test, options, seeds, out: Path) -> dict:
+    """The model with each seed (the mean of each figure as ``model``, every seed's in
+    ``model_seeds``) beside the two baselines, which are deterministic."""
+    scheme = detect_scheme(train)
+    runs = []
+    for seed in seeds:
+        (out / f"seed{seed}").mkdir(parents=True)
+        runs.append(_train_and_score(train, valid, test, {**options, "seed": seed},
+                                     out / f"seed{seed}"))  # fmt: skip
+    mean = {k: sum(r[k] for r in runs) / len(runs) for k in (*KEYS, "train_seconds")}
     result = {
         "data": name,
         "scheme": scheme,
         "n_train": len(train),
         "n_test": len(test),
-        "test_tokens": model["n"],
-        "model": {
-            **{k: model[k] for k in KEYS},
-            "per_type": {k: round(v["f1"], 4) for k, v in model["per_type"].items()},
-            "train_seconds": round(seconds, 1),
-            "steps": last["step"],
-            "epochs": last["epoch"],
-        },
+        "test_tokens": runs[0]["n"],
+        "model": {**runs[0], **mean} if len(runs) == 1 else mean,
+        "model_seeds": runs,
         "baseline_most_frequent_tag": _baseline(MostFrequentTag, train, test, scheme),
         "baseline_feature_crf": _baseline(FeatureCRF, train, test, scheme),
     }
     key = "f1" if scheme in SPAN_SCHEMES else "accuracy"
     result["beats_baselines"] = all(
-        result["model"][key] > result[b][key]
+        r[key] > result[b][key]
+        for r in runs
         for b in ("baseline_most_frequent_tag", "baseline_feature_crf")
     )
     return result
@@ -131,9 +148,13 @@ def main() -> None:
     parser.add_argument("--no-embedded", action="store_true", help="skip the embedded corpus")
     parser.add_argument("--json", help="also write every figure to this JSON file")
     parser.add_argument("--char-lm", help="FWD_RUN,BWD_RUN: contextual character-LM features")
+    parser.add_argument(
+        "--seeds", default="0", help="comma-separated seeds: the model's mean, and each seed's"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    options = {"time_budget": args.time_budget, "seed": 0, "device": args.device}
+    seeds = [int(s) for s in args.seeds.split(",")]
+    options = {"time_budget": args.time_budget, "device": args.device}
     if args.epochs is not None:
         options["epochs"] = args.epochs
     if args.char_lm:
@@ -142,35 +163,39 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if not args.no_embedded:
             splits = (embedded.load("ner", s) for s in ("train", "valid", "test"))
-            results.append(_compare("ner (synthetic)", *splits, options, Path(tmp) / "ner"))
+            results.append(_compare("ner (synthetic)", *splits, options, seeds, Path(tmp) / "ner"))
         for i, path in enumerate(args.paths):
             config = TagConfig()
             config.data.format = args.format
             config.data.tag_column = args.tag_column
             train, valid, test = _splits(path, config)
             name = ",".join(Path(p).name for p in path.split(","))
-            results.append(_compare(name, train, valid, test, options, Path(tmp) / f"d{i}"))
+            results.append(_compare(name, train, valid, test, options, seeds, Path(tmp) / f"d{i}"))
     report = {
         "benchmark": "tag",
         "command": "python " + " ".join(sys.argv),
         "device": args.device,
         "threads": args.threads,
         "time_budget_per_model": args.time_budget,
+        "seeds": seeds,
         "results": results,
     }
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"command: {report['command']}")
-    print("| data | train sents | metric | rnnkit tag | most-frequent tag | feature CRF | "
-          "rnnkit s / steps / epochs | CRF s |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"seeds: {args.seeds} (rnnkit tag: the mean; each seed's figure after it)")
+    print("| data | train sents | metric | rnnkit tag | seeds | most-frequent tag | feature CRF "
+          "| rnnkit s / steps / epochs | CRF s |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         key = "f1" if r["scheme"] in SPAN_SCHEMES else "accuracy"
         m, mft, crf = r["model"], r["baseline_most_frequent_tag"], r["baseline_feature_crf"]
+        each = " ".join(f"{s[key]:.4f}" for s in r["model_seeds"])
+        work = " + ".join(f"{s['train_seconds']:.0f} / {s['steps']} / {s['epochs']}"
+                          for s in r["model_seeds"])  # fmt: skip
         print(f"| {r['data']} | {r['n_train']} | {'entity F1' if key == 'f1' else 'accuracy'} "
-              f"| {m[key]:.4f} | {mft[key]:.4f} | {crf[key]:.4f} "
-              f"| {m['train_seconds']:.0f} / {m['steps']} / {m['epochs']} "
-              f"| {crf['train_seconds']:.0f} |")  # fmt: skip
+              f"| {m[key]:.4f} | {each} | {mft[key]:.4f} | {crf[key]:.4f} "
+              f"| {work} | {crf['train_seconds']:.0f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

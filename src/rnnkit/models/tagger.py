@@ -5,6 +5,8 @@
     word ids  (N, L) ---- embedding ---------------------------> (N, L, E) --+
     char ids  (W, C) ---- char embedding -> BiLSTM -> [h_fw; h_bw] (W, 2C') -> | concat
                           (one row per real word; scattered back to (N, L))    |
+    char ids  (W, C) ---- hashed 1..n-grams of ^word$ -> mean (W, E_c) ------> |
+                          (char_ngrams > 0: prefixes and suffixes)             |
                                                                                v
                     dropout -> recurrent stack (packed) -> dropout -> linear -> emissions (N, L, K)
                                                                                |

@@ -116,7 +116,10 @@ class TagModelConfig(TextModelConfig):
     bidirectional: bool = option(True, BIDIRECTIONAL)
     crf: bool = option(True, "A CRF head (Viterbi decoding) instead of a softmax per token.")
     char_embedding_dim: int = option(
-        50, "Character embedding size of the word-spelling BiLSTM.", low=1, flag="char-embed"
+        50,
+        "Character embedding size: the spelling BiLSTM's input, the n-gram bag's width.",
+        low=1,
+        flag="char-embed",
     )
     char_hidden_size: int = option(
         50,
