@@ -20,6 +20,22 @@ def test_every_real_ngram_is_counted_once_and_padding_slots_are_marked():
     assert ((codes >= 0) & (codes <= BUCKETS)).all()
 
 
+def test_ngrams_longer_than_a_framed_one_token_batch_are_padding_slots():
+    # every sequence one token long ("^ a $": 3 framed tokens), n up to 5: no 4- or 5-grams
+    x = torch.tensor([[4], [5]])
+    codes = hashed_ngrams(x, torch.tensor([1, 1]), max_n=5, buckets=BUCKETS)
+    assert ((codes < BUCKETS).sum(1) == torch.tensor([3 + 2 + 1, 3 + 2 + 1])).all()
+    # the real n-grams are the ones the same sequence gets in a longer batch
+    longer = hashed_ngrams(torch.tensor([[4, 6, 7]]), torch.tensor([1]), max_n=5, buckets=BUCKETS)
+    assert sorted(codes[0][codes[0] < BUCKETS].tolist()) == sorted(
+        longer[0][longer[0] < BUCKETS].tolist()
+    )
+    bag = NGramBag(max_n=5, buckets=BUCKETS, embedding_dim=4)
+    torch.testing.assert_close(
+        bag(x[:1], torch.tensor([1])), bag(torch.tensor([[4, 6, 7]]), torch.tensor([1]))
+    )
+
+
 def test_the_same_ngram_gets_the_same_bucket_wherever_it_is():
     # "a b" inside one sequence and at the start of another; a suffix "b $" twice
     x = torch.tensor([[3, 4, 5, 4, 5], [4, 5, 0, 0, 0]])

@@ -34,7 +34,9 @@ def hashed_ngrams(x: Tensor, lengths: Tensor, max_n: int, buckets: int) -> Tenso
 
     Returns (N, T) int64 with values in ``[0, buckets)`` for real n-grams and
     ``buckets`` for slots that reach past a sequence's end (padding), where
-    ``T = sum over n of (L + 3 - n)``.
+    ``T = sum over n of (L + 3 + extra - n)`` and ``extra = max(0, max_n - 3)``: padding
+    columns, so that an n-gram longer than a framed one-token sequence (``^a$``) has a
+    (padding) slot too.
 
     Shape:
         x: (N, L) int64 token ids >= 0, padded after each sequence.
@@ -42,15 +44,16 @@ def hashed_ngrams(x: Tensor, lengths: Tensor, max_n: int, buckets: int) -> Tenso
     """
     N, L = x.shape
     lengths = lengths.to(x.device).unsqueeze(1)  # (N, 1)
-    position = torch.arange(L + 2, device=x.device).unsqueeze(0)  # (1, L + 2)
-    framed = torch.zeros(N, L + 2, dtype=torch.long, device=x.device)  # 0: outside
+    width = L + 2 + max(0, max_n - 3)  # framed, and room for max_n >= L + 2
+    position = torch.arange(width, device=x.device).unsqueeze(0)  # (1, width)
+    framed = torch.zeros(N, width, dtype=torch.long, device=x.device)  # 0: outside
     framed[:, 1 : L + 1] = x + 3  # ids from 3: 1 and 2 are the marks
     framed[:, 0] = 1  # ^
     framed = torch.where(position == lengths + 1, 2, framed)  # $
     framed = framed.masked_fill(position > lengths + 1, 0)
     pieces = []
     for n in range(1, max_n + 1):
-        windows = framed.unfold(1, n, 1)  # (N, L + 3 - n, n)
+        windows = framed.unfold(1, n, 1)  # (N, width + 1 - n, n)
         code = torch.full(windows.shape[:2], n, dtype=torch.long, device=x.device)
         for k in range(n):
             code = (code * _BASE + windows[..., k]) % _PRIME
