@@ -16,7 +16,8 @@ is not at hand) or ``TRAIN,VALID,TEST`` (three files, e.g. WNUT 2017's
 
 Prints one table (model and baselines side by side); ``--seeds 0,1,2`` trains the model
 once per seed and reports the mean beside each seed's figure (the baselines are
-deterministic); ``--json FILE`` also writes every figure. The runs on real data (the commands in benchmarks/README.md):
+deterministic); ``--json FILE`` also writes every figure. The runs on real data (the
+commands in benchmarks/README.md):
 
     python benchmarks/bench_tag.py --no-embedded --time-budget 600 --threads 2 \
         --tag-column upos en_gum-ud-dev.conllu,en_gum-ud-test.conllu
