@@ -116,6 +116,27 @@ def test_tagger_emissions_and_crf_transitions_match(exported):
     torch.testing.assert_close(torch.from_numpy(got[3]), model.crf.end_transitions.detach())
 
 
+def test_a_tagger_spelling_words_by_its_n_gram_bag_alone_exports(tmp_path):
+    from rnnkit.export import export
+
+    options = {**TEXT, **CASES["tag"], "char_hidden_size": 0, "char_ngram_buckets": 64}
+    predictor = rnnkit.train("tag", out=tmp_path / "run", progress=False,
+                             **{**options, "data": str(FIXTURES / CASES["tag"]["data"])})  # fmt: skip
+    model, m = predictor.model, predictor.config.model
+    assert model.chars is None and model.char_bag is not None
+    x, lengths = _ids(m.vocab_size, [5, 7])
+    chars, char_lengths = _ids(m.char_vocab_size, [2, 6] * 7, seed=5)  # (14, 6)
+    char_lengths = char_lengths.view(2, 7) * (x != 0)
+    chars = chars.view(2, 7, 6)
+    real = char_lengths > 0
+    expected = model(x, lengths, chars[real], char_lengths[real])
+    feeds = {"x": x, "lengths": lengths, "chars": chars, "char_lengths": char_lengths}
+    got = _session(export(tmp_path / "run", tmp_path / "onnx"), "model").run(
+        None, {k: _np(v) for k, v in feeds.items()}
+    )
+    torch.testing.assert_close(torch.from_numpy(got[0]), expected, **TOL)
+
+
 def test_forecaster_matches_on_longer_windows(exported):
     predictor, folder = exported["forecast"]
     x = torch.randn(5, 13, predictor.model.input_size)  # traced: (2, 8)

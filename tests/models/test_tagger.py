@@ -83,10 +83,11 @@ def test_the_character_encoder_tells_unseen_words_apart():
         model(unk, torch.tensor([2]))
 
 
-def test_the_char_ngram_bag_gives_each_word_its_own_suffix():
+@pytest.mark.parametrize("char_hidden", [4, 0])  # 0: the bag is the only spelling feature
+def test_the_char_ngram_bag_gives_each_word_its_own_suffix(char_hidden):
     torch.manual_seed(0)
     model = SequenceTagger(
-        20, 3, 6, 5, bidirectional=False, char_vocab_size=15, char_hidden_size=4,
+        20, 3, 6, 5, bidirectional=False, char_vocab_size=15, char_hidden_size=char_hidden,
         char_ngrams=3, char_ngram_buckets=101, crf=False,
     ).eval()  # fmt: skip
     x, lengths = torch.tensor([[5, 6]]), torch.tensor([2])
@@ -98,7 +99,8 @@ def test_the_char_ngram_bag_gives_each_word_its_own_suffix():
         row = int(suffix[0, 4 + 2])  # n=1: ^ 7 8 $ (4 slots), then n=2: ^7 78 8$
         model.char_bag.embedding.weight[row] += 1.0
         after = model(x, lengths, chars, char_lengths)
-    assert model.char_bag is not None and model.rnn.input_size == 6 + 8 + 25
+    assert model.char_bag is not None and model.rnn.input_size == 6 + 2 * char_hidden + 25
+    assert (model.chars is None) == (char_hidden == 0)
     torch.testing.assert_close(before[0, 0], after[0, 0])  # the first word: not its n-gram
     assert not torch.allclose(before[0, 1], after[0, 1], atol=1e-4)
 

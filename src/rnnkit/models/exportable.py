@@ -130,16 +130,19 @@ class TaggerGraph(nn.Module):
         m = self.model
         N, L = x.shape
         words = m.embedding(x)  # (N, L, E)
-        if self.chars is not None:
+        if m.spells:
             chars, char_lengths = spelling
             C = chars.size(-1)
-            emb = m.chars.embedding(chars.reshape(N * L, C))  # (N*L, C, E_c)
-            _, state = self.chars(emb, char_lengths.reshape(N * L).clamp(min=1))
-            h_n = state[0]  # (2, N*L, H_c)
-            spelled = torch.cat([h_n[0], h_n[1]], dim=-1).view(N, L, -1)  # (N, L, 2 H_c)
+            parts = []
+            if self.chars is not None:
+                emb = m.chars.embedding(chars.reshape(N * L, C))  # (N*L, C, E_c)
+                _, state = self.chars(emb, char_lengths.reshape(N * L).clamp(min=1))
+                h_n = state[0]  # (2, N*L, H_c)
+                parts.append(torch.cat([h_n[0], h_n[1]], dim=-1).view(N, L, -1))  # 2 H_c
             if m.char_bag is not None:
                 bag = _bag_mean(m.char_bag, chars.reshape(N * L, C), char_lengths.reshape(-1))
-                spelled = torch.cat([spelled, bag.view(N, L, -1)], dim=-1)  # (N, L, F_c)
+                parts.append(bag.view(N, L, -1))  # (N, L, E_c)
+            spelled = torch.cat(parts, dim=-1)  # (N, L, F_c)
             real = _mask(lengths, L).unsqueeze(-1).to(spelled.dtype)  # (N, L, 1)
             words = torch.cat([words, spelled * real], dim=-1)  # (N, L, E + F_c)
         out, _ = self.rnn(words, lengths)  # (N, L, D*H), zero at padding

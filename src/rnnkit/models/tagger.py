@@ -90,7 +90,8 @@ class SequenceTagger(nn.Module):
             (:class:`~rnnkit.nn.NGramBag`, framed by ``^`` and ``$``: fastText's
             subword vector, Bojanowski et al. 2017) of size ``char_embedding_dim``,
             so that prefixes and suffixes such as ``^un`` and ``ly$`` are features
-            of their own; 0: none. Needs the character encoder.
+            of their own; 0: none. With ``char_hidden_size`` 0 it is the word's
+            only spelling feature.
         char_ngram_buckets: rows of that bag's hashed table.
         crf: a linear-chain CRF head (Viterbi decoding, sequence-level loss)
             instead of an independent softmax per token.
@@ -160,7 +161,7 @@ class SequenceTagger(nn.Module):
             )
             features += self.chars.output_size
         self.char_bag: NGramBag | None = None
-        if self.chars is not None and char_ngrams:
+        if char_vocab_size and char_ngrams:
             self.char_bag = NGramBag(char_ngrams, char_ngram_buckets, char_embedding_dim)
             features += char_embedding_dim
         self.char_lm = char_lm
@@ -181,6 +182,11 @@ class SequenceTagger(nn.Module):
         self.output = nn.Linear(hidden_size * (2 if bidirectional else 1), num_tags)
         self.crf = CRF(num_tags, batch_first=True) if crf else None
 
+    @property
+    def spells(self) -> bool:
+        """Whether the tagger reads each word's characters (BiLSTM, n-gram bag or both)."""
+        return self.chars is not None or self.char_bag is not None
+
     def forward(
         self,
         x: Tensor,
@@ -197,7 +203,7 @@ class SequenceTagger(nn.Module):
         if N and int(lengths.min()) < 1:
             raise ConfigError(f"every sentence needs length >= 1, got {lengths.tolist()}")
         words = self.embedding(self.word_dropout(x))  # (N, L, E)
-        if self.chars is not None:
+        if self.spells:
             if chars is None or char_lengths is None:
                 raise ConfigError("this tagger spells words: pass chars and char_lengths")
             mask = (torch.arange(L).unsqueeze(0) < lengths.unsqueeze(1)).to(x.device)  # (N, L)
@@ -206,10 +212,13 @@ class SequenceTagger(nn.Module):
                 raise ConfigError(
                     f"chars must have one row per real word ({W}), got {chars.size(0)}"
                 )
-            spelled = self.chars(chars, char_lengths)  # (W, 2 H_c)
+            parts = []
+            if self.chars is not None:
+                parts.append(self.chars(chars, char_lengths))  # (W, 2 H_c)
             if self.char_bag is not None:
-                bag = self.char_bag(chars, torch.as_tensor(char_lengths, device=chars.device))
-                spelled = torch.cat([spelled, bag], dim=-1)  # (W, 2 H_c + E_c)
+                lengths_c = torch.as_tensor(char_lengths, device=chars.device)
+                parts.append(self.char_bag(chars, lengths_c))  # (W, E_c)
+            spelled = torch.cat(parts, dim=-1)  # (W, F_c)
             # F_c: the features of one word's spelling
             per_word = spelled.new_zeros(N, L, spelled.size(-1))  # (N, L, F_c)
             per_word[mask] = spelled

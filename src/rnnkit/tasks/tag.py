@@ -123,7 +123,7 @@ class TagModelConfig(TextModelConfig):
     )
     char_hidden_size: int = option(
         50,
-        "The character BiLSTM's size per direction (0: no character encoder).",
+        "The character BiLSTM's size per direction (0: none; the n-gram bag stays).",
         low=0,
         flag="char-hidden",
     )
@@ -636,7 +636,7 @@ class TaggingTask(Task):
         x, lengths = example_ids(m.vocab_size, [6, 3])  # (N, L)
         inputs = {"x": x, "lengths": lengths}
         axes = {"x": {0: "batch", 1: "length"}, "lengths": {0: "batch"}}
-        if predictor.model.chars is not None:  # (N, L, C): one padded row of chars a word
+        if predictor.model.spells:  # (N, L, C): one padded row of chars a word
             flat, char_lengths = example_ids(m.char_vocab_size, [5, 2, 4] * 4, seed=1)
             inputs["chars"] = flat.view(2, 6, 5)
             inputs["char_lengths"] = char_lengths.view(2, 6) * (x != 0)
