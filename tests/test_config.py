@@ -89,6 +89,33 @@ def test_toml_sets_fields_and_json_round_trips(tmp_path):
     assert LMConfig.from_json(cfg.to_json()) == cfg
 
 
+def test_a_default_is_turned_off_by_its_word_from_the_cli_toml_and_api(tmp_path, fixtures):
+    from click.testing import CliRunner
+
+    from rnnkit.tasks.tag import TagConfig
+
+    # tag's defaults: early stopping after 5 evaluations, at least 3,000 steps
+    result = CliRunner().invoke(
+        cli,
+        ["train", "tag", "--data", str(fixtures / "tasks" / "tag.conll"), "--hidden", "8",
+         "--max-steps", "2", "--early-stopping", "off", "--min-steps", "OFF",
+         "--eval-max-batches", "all", "--out", str(tmp_path / "r")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    train = json.loads((tmp_path / "r" / "config.json").read_text())["train"]
+    assert train["early_stopping"] is train["min_steps"] is train["eval_max_batches"] is None
+    toml = TagConfig.from_dict({"train": {"early_stopping": "none", "min_steps": "off"}})
+    assert toml.train.early_stopping is None and toml.train.min_steps is None
+    assert TagConfig().train.early_stopping == 5  # the default the words turned off
+    bad = CliRunner().invoke(cli, ["train", "tag", "--early-stopping", "of"])
+    assert bad.exit_code == 2 and "neither integer nor 'off'" in bad.output
+    ema = {p.name: p for p in _command("lm").params}["ema"]  # lm's default: 0.995
+    assert ema.type.convert("off", ema, None) == "off" and ema.type.convert("0.9", ema, None) == 0.9
+    assert LMConfig.from_dict({"train": {"ema": "off"}}).train.ema is None
+    # a string field's word is a value (a file named "off"), not None
+    assert TagConfig.from_dict({"data": {"vectors": "off"}}).data.vectors == "off"
+
+
 def test_unknown_key_is_rejected_with_the_closest_name():
     with pytest.raises(
         ConfigError, match=r"unknown setting 'hiden_size'.*did you mean 'hidden_size'"

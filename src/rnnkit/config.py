@@ -440,6 +440,8 @@ class RunConfig:
                     f"{where}{key} is derived from the data ({f.metadata['help']}); "
                     "it cannot be set"
                 )
+            if isinstance(value, str) and value.lower() in none_words(f, hints[key]):
+                value = None  # "off", "all", "none": a task's default turned off
             setattr(target, key, _typed(hints[key], key, value, source or f"[{section}]"))
 
     def fields(self, *, settable: bool = True):
@@ -492,6 +494,18 @@ def migrate(data: dict[str, Any], config_class: type[RunConfig]) -> dict[str, An
 
 # -- checks --------------------------------------------------------------------------------
 _UNIONS = (typing.Union, types.UnionType)
+
+
+def none_words(f: dataclasses.Field, annotation) -> frozenset[str]:
+    """The words that set an optional number to None: ``none`` and the field's own word
+    for it (``--early-stopping off``, ``--eval-max-batches all``); a string field has
+    none, since the word could be its value."""
+    allowed = _allowed(annotation)
+    if type(None) not in allowed or str in allowed or bool in allowed:
+        return frozenset()
+    word = f.metadata.get("none")
+    own = {word.lower()} if isinstance(word, str) and word.isalpha() else set()
+    return frozenset({"none", *own})
 
 
 def _allowed(annotation) -> tuple:

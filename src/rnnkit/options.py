@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from rnnkit.config import GROUPS, _allowed
+from rnnkit.config import GROUPS, _allowed, none_words
 
 __all__ = [
     "GroupedCommand",
@@ -72,6 +72,24 @@ def _flags(f: dataclasses.Field) -> list[str]:
     return [*names, long]
 
 
+class NumberOrNone(click.ParamType):
+    """An int or a float, or one of the words that set the field to None (``off``)."""
+
+    def __init__(self, number: type, words: frozenset[str]) -> None:
+        self.number = click.INT if number is int else click.FLOAT
+        self.words = words
+        self.word = min(words - {"none"}, default="none")  # the one --help shows
+        self.name = f"{self.number.name}|{self.word}"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value.lower() in self.words:
+            return value.lower()  # the config reads it as None
+        try:
+            return self.number.convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(f"{value!r} is neither {self.number.name} nor {self.word!r}", param, ctx)
+
+
 def _option(f: dataclasses.Field, annotation, default, group: str) -> click.Option:
     m = f.metadata
     flags = [f"--{name}" for name in _flags(f)]
@@ -87,6 +105,8 @@ def _option(f: dataclasses.Field, annotation, default, group: str) -> click.Opti
         return GroupedOption([*flags, f.name], **kwargs)
     if m.get("choices"):
         kwargs["type"] = click.Choice([str(c) for c in m["choices"]])
+    elif allowed in ([int], [float]) and default is not None and none_words(f, annotation):
+        kwargs["type"] = NumberOrNone(allowed[0], none_words(f, annotation))  # --x off
     elif allowed in ([int], [float]):
         kwargs["type"] = allowed[0]
     return GroupedOption([*flags, f.name], **kwargs)

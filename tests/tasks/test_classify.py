@@ -109,6 +109,26 @@ def test_balanced_class_weights_and_attention_pooling_train(tmp_path):
     assert clf.evaluate()["n"] > 0
 
 
+def test_the_dropouts_follow_the_tokens_unless_given(tmp_path, trained):
+    _, _, names = trained  # surnames: --tokenizer auto reads characters
+    sentences = [(f"the {w} was {v} today .", v) for w in ("cat", "dog", "fox", "owl")
+                 for v in ("calm", "loud", "away")] * 3  # fmt: skip
+    runs = {
+        "characters": rnnkit.train("classify", data=str(names), out=tmp_path / "c",
+                                   max_steps=1, **TINY),
+        "words": rnnkit.train("classify", data=sentences, out=tmp_path / "w", max_steps=1,
+                              **TINY),
+        "given": rnnkit.train("classify", data=sentences, out=tmp_path / "g", max_steps=1,
+                              dropout=0.1, word_dropout=0.0, **TINY),
+    }  # fmt: skip
+    chosen = {k: (clf.config.data.tokenizer, clf.config.model.dropout, clf.model.word_dropout.p)
+              for k, clf in runs.items()}  # fmt: skip
+    assert chosen == {"characters": ("char", 0.3, 0.0), "words": ("regex", 0.5, 0.2),
+                      "given": ("regex", 0.1, 0.0)}  # fmt: skip
+    saved = json.loads((tmp_path / "w" / "config.json").read_text())["model"]
+    assert (saved["dropout"], saved["word_dropout"]) == (0.5, 0.2)  # recorded, not None
+
+
 def test_label_smoothing_and_word_dropout_reach_the_training(tmp_path, trained):
     _, _, data = trained
     clf = rnnkit.train(

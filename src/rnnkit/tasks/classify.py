@@ -93,6 +93,8 @@ __all__ = [
 
 EVAL_BATCH_SIZE = 256
 VALID_FRACTION = 0.1
+#: Tokenizers whose tokens are characters (or bytes): few types, each in every text.
+CHARACTER_TOKENIZERS = ("char", "byte", "codepoint")
 
 Examples = Sequence[tuple[str, str]]
 
@@ -102,7 +104,10 @@ Examples = Sequence[tuple[str, str]]
 class ClassifyModelConfig(TextModelConfig):
     cell: str = override(TextModelConfig, "cell", "gru")
     num_layers: int = override(TextModelConfig, "num_layers", 1)
-    dropout: float = override(TextModelConfig, "dropout", 0.3)
+    # None: chosen by the tokens once the tokenizer is (resolve_regularisation)
+    dropout: float | None = override(
+        TextModelConfig, "dropout", None, none="0.3 for characters, 0.5 for words"
+    )
     bidirectional: bool = option(True, BIDIRECTIONAL)
     pooling: str = option(
         "max",
@@ -113,17 +118,31 @@ class ClassifyModelConfig(TextModelConfig):
         3, "Add a hashed bag of the tokens' 1..N-grams (fastText-style; 0: off).", low=0
     )
     ngram_buckets: int = option(2**16, "Rows of the n-gram bag's hashed table.", low=1)
-    word_dropout: float = option(
-        0.0,
+    word_dropout: float | None = option(
+        None,
         "Zero a training token's whole embedding with this probability.",
         low=0,
         high=1,
         high_open=True,
+        none="0 for characters, 0.2 for words",
     )
     char_lm: str | None = char_lm_option()
     fine_tune_char_lm: bool = fine_tune_option()
     num_classes: int = derived("labels in the training data")
     char_lm_models: dict | None = char_lm_models_field()
+
+    def resolve_regularisation(self, tokenizer: str) -> None:
+        """Fill the dropouts left to the tokens. Characters (names, codes: every
+        character counts, and a few dozen of them recur in every text): dropout 0.3 and
+        no token dropout. Words, morphemes or subwords (thousands of types, many seen
+        once or in one document): dropout 0.5 and 0.2 token dropout, so that the model
+        leans on no single topic word. Chosen on documents held out of GUM's dev file
+        (docs/classify.md)."""
+        chars = tokenizer in CHARACTER_TOKENIZERS
+        if self.dropout is None:
+            self.dropout = 0.3 if chars else 0.5
+        if self.word_dropout is None:
+            self.word_dropout = 0.0 if chars else 0.2
 
 
 @dataclass
@@ -618,6 +637,7 @@ class ClassificationTask(Task):
         if d.tokenizer == "auto":  # config.json records the choice
             d.tokenizer = auto_tokenizer(texts)
             TextDataConfig.check(d)  # e.g. --lowercase with characters
+        config.model.resolve_regularisation(d.tokenizer)  # config.json records them too
         tokenizer = make_text_tokenizer(d)
         if tokenizer.needs_fit:
             tokenizer.fit(texts)
