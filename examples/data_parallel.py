@@ -28,6 +28,7 @@ This example needs no GPU:
 
 import argparse
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -86,6 +87,11 @@ def part3(model, x, y) -> float:
         loss = nn.functional.cross_entropy(ddp(x).flatten(0, 1), y.flatten())
         loss.backward()  # the all-reduce runs here, during backward
         ddp_grads = [p.grad.clone() for p in model.parameters()]
+        # gloo's worker thread takes the GIL to let go of the step's work; the group's
+        # destructor (when the last DDP reference goes) joins that thread holding the
+        # GIL: a deadlock if it has not finished yet. So wait, then drop DDP here.
+        time.sleep(0.2)
+        del ddp, loss
     finally:
         dist.destroy_process_group()
     model.zero_grad()
