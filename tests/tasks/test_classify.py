@@ -129,6 +129,27 @@ def test_the_dropouts_follow_the_tokens_unless_given(tmp_path, trained):
     assert (saved["dropout"], saved["word_dropout"]) == (0.5, 0.2)  # recorded, not None
 
 
+def test_words_seen_once_become_unk_unless_characters_or_given(tmp_path, trained):
+    _, _, names = trained  # surnames: --tokenizer auto reads characters
+    sentences = [(f"the {w} was {v} today .", v) for w in ("cat", "dog", "fox", "owl")
+                 for v in ("calm", "loud", "away")] * 3  # fmt: skip
+    sentences += [("a quokka was calm today .", "calm")]  # quokka: seen once
+    runs = {
+        "characters": rnnkit.train("classify", data=str(names), out=tmp_path / "c",
+                                   max_steps=1, **TINY),
+        "words": rnnkit.train("classify", data=sentences, out=tmp_path / "w", max_steps=1,
+                              **TINY),
+        "given": rnnkit.train("classify", data=sentences, out=tmp_path / "g", max_steps=1,
+                              min_freq=1, **TINY),
+    }  # fmt: skip
+    assert {k: clf.config.data.min_freq for k, clf in runs.items()} == {
+        "characters": 1, "words": 2, "given": 1}  # fmt: skip
+    assert "quokka" not in runs["words"].vocab.stoi and "quokka" in runs["given"].vocab.stoi
+    assert "fox" in runs["words"].vocab.stoi
+    saved = json.loads((tmp_path / "w" / "config.json").read_text())["data"]
+    assert saved["min_freq"] == 2  # recorded, not None
+
+
 def test_label_smoothing_and_word_dropout_reach_the_training(tmp_path, trained):
     _, _, data = trained
     clf = rnnkit.train(

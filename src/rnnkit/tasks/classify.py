@@ -148,6 +148,10 @@ class ClassifyModelConfig(TextModelConfig):
 @dataclass
 class ClassifyDataConfig(TextDataConfig):
     batch_size: int = override(TextDataConfig, "batch_size", 64)
+    # None: chosen by the tokens once the tokenizer is (resolve_min_freq)
+    min_freq: int | None = override(
+        TextDataConfig, "min_freq", None, none="1 for characters or --vectors, 2 for words"
+    )
     tokenizer: str = override(
         TextDataConfig,
         "tokenizer",
@@ -177,6 +181,17 @@ class ClassifyDataConfig(TextDataConfig):
     def check(self) -> None:
         if self.tokenizer != "auto":  # auto is resolved, and checked, on the training texts
             super().check()
+
+    def resolve_min_freq(self) -> None:
+        """Fill the vocabulary's floor left to the tokens. Characters keep every type.
+        Words, morphemes or subwords seen once become ``<unk>``: a word seen in one
+        training sentence tells the label of that sentence, not of new texts, and
+        ``<unk>`` gets trained for the unseen words of test time. With ``--vectors`` every
+        type stays, since its pretrained row carries what one sighting cannot. Chosen on
+        documents held out of GUM's dev file (docs/classify.md)."""
+        if self.min_freq is None:
+            words = self.tokenizer not in CHARACTER_TOKENIZERS and self.vectors is None
+            self.min_freq = 2 if words else 1
 
 
 def auto_tokenizer(texts: Sequence[str]) -> str:
@@ -638,6 +653,7 @@ class ClassificationTask(Task):
             d.tokenizer = auto_tokenizer(texts)
             TextDataConfig.check(d)  # e.g. --lowercase with characters
         config.model.resolve_regularisation(d.tokenizer)  # config.json records them too
+        d.resolve_min_freq()
         tokenizer = make_text_tokenizer(d)
         if tokenizer.needs_fit:
             tokenizer.fit(texts)
