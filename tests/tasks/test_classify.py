@@ -134,6 +134,8 @@ def test_words_seen_once_become_unk_unless_characters_or_given(tmp_path, trained
     sentences = [(f"the {w} was {v} today .", v) for w in ("cat", "dog", "fox", "owl")
                  for v in ("calm", "loud", "away")] * 3  # fmt: skip
     sentences += [("a quokka was calm today .", "calm")]  # quokka: seen once
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("today 0.5 0.5\n", encoding="utf-8")  # quokka has no vector
     runs = {
         "characters": rnnkit.train("classify", data=str(names), out=tmp_path / "c",
                                    max_steps=1, **TINY),
@@ -141,10 +143,13 @@ def test_words_seen_once_become_unk_unless_characters_or_given(tmp_path, trained
                               **TINY),
         "given": rnnkit.train("classify", data=sentences, out=tmp_path / "g", max_steps=1,
                               min_freq=1, **TINY),
+        "vectors": rnnkit.train("classify", data=sentences, out=tmp_path / "v", max_steps=1,
+                                vectors=str(vectors), **{**TINY, "embedding_dim": 2}),
     }  # fmt: skip
     assert {k: clf.config.data.min_freq for k, clf in runs.items()} == {
-        "characters": 1, "words": 2, "given": 1}  # fmt: skip
+        "characters": 1, "words": 2, "given": 1, "vectors": 1}  # fmt: skip
     assert "quokka" not in runs["words"].vocab.stoi and "quokka" in runs["given"].vocab.stoi
+    assert "today" in runs["vectors"].vocab.stoi and "quokka" in runs["vectors"].vocab.stoi
     assert "fox" in runs["words"].vocab.stoi
     saved = json.loads((tmp_path / "w" / "config.json").read_text())["data"]
     assert saved["min_freq"] == 2  # recorded, not None
