@@ -14,6 +14,7 @@ import rnnkit
 from rnnkit.data.embedded.names import load_names
 from rnnkit.errors import DataError
 from rnnkit.tasks import get_task
+from rnnkit.tasks.classify import ClassifyDataConfig
 from rnnkit.training.distributed import DistInfo
 
 COUNTRIES = ("Japanese", "Korean", "Russian", "Italian")
@@ -153,6 +154,12 @@ def test_words_seen_once_become_unk_unless_characters_or_given(tmp_path, trained
     assert "fox" in runs["words"].vocab.stoi
     saved = json.loads((tmp_path / "w" / "config.json").read_text())["data"]
     assert saved["min_freq"] == 2  # recorded, not None
+    floors = {}
+    for tokenizer in ("korean", "sentencepiece", "byte", "codepoint"):
+        data = ClassifyDataConfig(tokenizer=tokenizer)
+        data.resolve_min_freq()
+        floors[tokenizer] = data.min_freq
+    assert floors == {"korean": 2, "sentencepiece": 1, "byte": 1, "codepoint": 1}
 
 
 def test_label_smoothing_and_word_dropout_reach_the_training(tmp_path, trained):

@@ -95,6 +95,7 @@ EVAL_BATCH_SIZE = 256
 VALID_FRACTION = 0.1
 #: Tokenizers whose tokens are characters (or bytes): few types, each in every text.
 CHARACTER_TOKENIZERS = ("char", "byte", "codepoint")
+WORD_TOKENIZERS = ("word", "regex", "korean")  # a vocabulary built from the words seen
 
 Examples = Sequence[tuple[str, str]]
 
@@ -150,7 +151,10 @@ class ClassifyDataConfig(TextDataConfig):
     batch_size: int = override(TextDataConfig, "batch_size", 64)
     # None: chosen by the tokens once the tokenizer is (resolve_min_freq)
     min_freq: int | None = override(
-        TextDataConfig, "min_freq", None, none="1 for characters or --vectors, 2 for words"
+        TextDataConfig,
+        "min_freq",
+        None,
+        none="2 for words and morphemes without --vectors, else 1",
     )
     tokenizer: str = override(
         TextDataConfig,
@@ -183,14 +187,15 @@ class ClassifyDataConfig(TextDataConfig):
             super().check()
 
     def resolve_min_freq(self) -> None:
-        """Fill the vocabulary's floor left to the tokens. Characters keep every type.
-        Words, morphemes or subwords seen once become ``<unk>``: a word seen in one
-        training sentence tells the label of that sentence, not of new texts, and
-        ``<unk>`` gets trained for the unseen words of test time. With ``--vectors`` every
-        type stays, since its pretrained row carries what one sighting cannot. Chosen on
-        documents held out of GUM's dev file (docs/classify.md)."""
+        """Fill the vocabulary's floor left to the tokens. Characters keep every type,
+        and sentencepiece keeps its own pieces (1). Words and morphemes seen once become
+        ``<unk>`` (2): a word seen in one training sentence tells the label of that
+        sentence, not of new texts, and ``<unk>`` gets trained for the unseen words of
+        test time. With ``--vectors`` every type stays, since its pretrained row carries
+        what one sighting cannot. Chosen on documents held out of GUM's dev file
+        (docs/classify.md)."""
         if self.min_freq is None:
-            words = self.tokenizer not in CHARACTER_TOKENIZERS and self.vectors is None
+            words = self.tokenizer in WORD_TOKENIZERS and self.vectors is None
             self.min_freq = 2 if words else 1
 
 
