@@ -110,10 +110,13 @@ def test_balanced_class_weights_and_attention_pooling_train(tmp_path):
     assert clf.evaluate()["n"] > 0
 
 
+SENTENCES = [(f"the {w} was {v} today .", v) for w in ("cat", "dog", "fox", "owl")
+             for v in ("calm", "loud", "away")] * 3  # fmt: skip
+
+
 def test_the_dropouts_follow_the_tokens_unless_given(tmp_path, trained):
     _, _, names = trained  # surnames: --tokenizer auto reads characters
-    sentences = [(f"the {w} was {v} today .", v) for w in ("cat", "dog", "fox", "owl")
-                 for v in ("calm", "loud", "away")] * 3  # fmt: skip
+    sentences = list(SENTENCES)  # every word seen at least 3 times
     runs = {
         "characters": rnnkit.train("classify", data=str(names), out=tmp_path / "c",
                                    max_steps=1, **TINY),
@@ -132,8 +135,7 @@ def test_the_dropouts_follow_the_tokens_unless_given(tmp_path, trained):
 
 def test_words_seen_once_become_unk_unless_characters_or_given(tmp_path, trained):
     _, _, names = trained  # surnames: --tokenizer auto reads characters
-    sentences = [(f"the {w} was {v} today .", v) for w in ("cat", "dog", "fox", "owl")
-                 for v in ("calm", "loud", "away")] * 3  # fmt: skip
+    sentences = list(SENTENCES)  # every word seen at least 3 times
     sentences += [("a quokka was calm today .", "calm")]  # quokka: seen once
     vectors = tmp_path / "vectors.txt"
     vectors.write_text("today 0.5 0.5\n", encoding="utf-8")  # quokka has no vector

@@ -95,7 +95,8 @@ EVAL_BATCH_SIZE = 256
 VALID_FRACTION = 0.1
 #: Tokenizers whose tokens are characters (or bytes): few types, each in every text.
 CHARACTER_TOKENIZERS = ("char", "byte", "codepoint")
-WORD_TOKENIZERS = ("word", "regex", "korean")  # a vocabulary built from the words seen
+#: Tokenizers whose vocabulary is built from the words (or morphemes) seen in training.
+WORD_TOKENIZERS = ("word", "regex", "korean")
 
 Examples = Sequence[tuple[str, str]]
 
