@@ -47,10 +47,20 @@ def main() -> None:
     parser.add_argument("dev", help="GUM's dev CoNLL-U file")
     parser.add_argument("settings", help="a JSON list of rnnkit.train option dicts")
     parser.add_argument("--max-steps", type=int, default=1200)
+    parser.add_argument(
+        "--time-budget", type=float, default=None,
+        help="train each fold for this many seconds, as the benchmark does (instead of "
+        "--max-steps, and so without the task's early stopping)",
+    )  # fmt: skip
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     folds = document_folds(args.dev)
+    limit = (
+        {"max_steps": args.max_steps}
+        if args.time_budget is None
+        else {"time_budget": args.time_budget}
+    )
     labels = sorted({g for _, _, scored in folds for _, g in scored})
     index = {g: k for k, g in enumerate(labels)}
 
@@ -77,7 +87,7 @@ def main() -> None:
             for k, (train, valid, scored) in enumerate(folds):
                 start = time.perf_counter()
                 clf = rnnkit.train("classify", data=train, valid=valid, out=f"{tmp}/fold{k}",
-                                   progress=False, max_steps=args.max_steps, **options)  # fmt: skip
+                                   progress=False, **limit, **options)  # fmt: skip
                 scores.append(
                     score(scored, [o["label"] for o in clf.predict([t for t, _ in scored])])
                 )

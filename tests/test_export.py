@@ -100,6 +100,35 @@ def test_classifier_logits_match_the_packed_model(exported):
     torch.testing.assert_close(torch.from_numpy(logits), predictor.model(x, lengths), **TOL)
 
 
+def test_a_word_classifier_reads_the_texts_characters_in_the_graph_too(tmp_path):
+    from rnnkit.export import export
+
+    texts = [f"the {w} was {v} today ." for w in ("cat", "dog", "owl") for v in ("calm", "loud")]
+    data = [(t, t.split()[3]) for t in texts] * 3
+    predictor = rnnkit.train("classify", data=data, out=tmp_path / "run", progress=False, **TEXT)
+    assert predictor.model.char_bag is not None  # words: the character bag by default
+    folder = export(tmp_path / "run", tmp_path / "onnx")
+    assert "code points" in json.loads((folder / "export.json").read_text())["info"]["chars"]
+    unseen = ["the  quokka was calm today .", "a zebra was loud", "the cat was calm today ."]
+    x, lengths = _ids(predictor.config.model.vocab_size, [7, 4, 2])  # traced: (3, 7)
+    points = [torch.tensor([ord(c) for c in " ".join(t.split())]) for t in unseen]
+    chars = torch.nn.utils.rnn.pad_sequence(points, batch_first=True)  # (3, C)
+    char_lengths = torch.tensor([len(p) for p in points])
+    feeds = {"x": x, "lengths": lengths, "chars": chars, "char_lengths": char_lengths}
+    (logits,) = _session(folder, "model").run(None, {k: _np(v) for k, v in feeds.items()})
+    expected = predictor.model(x, lengths, chars, char_lengths)
+    torch.testing.assert_close(torch.from_numpy(logits), expected, **TOL)
+    text = (ROOT / "docs" / "export.md").read_text("utf-8")  # the docs' script feeds them too
+    script = re.search(r"```python\n# run_onnx.py\n(.*?)```", text, re.S).group(1)
+    (tmp_path / "run_onnx.py").write_text(script, "utf-8")
+    done = subprocess.run([sys.executable, str(tmp_path / "run_onnx.py"), str(folder), *unseen],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = [json.loads(line)["probability"] for line in done.stdout.splitlines()]
+    expected = [e["probability"] for e in predictor.predict(unseen)]
+    np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
+
+
 def test_tagger_emissions_and_crf_transitions_match(exported):
     predictor, folder = exported["tag"]
     m, model = predictor.config.model, predictor.model
@@ -135,6 +164,21 @@ def test_a_tagger_spelling_words_by_its_n_gram_bag_alone_exports(tmp_path):
         None, {k: _np(v) for k, v in feeds.items()}
     )
     torch.testing.assert_close(torch.from_numpy(got[0]), expected, **TOL)
+
+
+def test_a_tagger_reading_words_alone_exports(tmp_path):
+    from rnnkit.export import export
+
+    options = {**TEXT, **CASES["tag"], "char_hidden_size": 0, "char_ngrams": 0}
+    predictor = rnnkit.train("tag", out=tmp_path / "run", progress=False,
+                             **{**options, "data": str(FIXTURES / CASES["tag"]["data"])})  # fmt: skip
+    assert not predictor.model.spells  # the graph's *spelling takes nothing
+    x, lengths = _ids(predictor.config.model.vocab_size, [5, 7])
+    folder = export(tmp_path / "run", tmp_path / "onnx")
+    session = _session(folder, "model")
+    assert [i.name for i in session.get_inputs()] == ["x", "lengths"]
+    got = session.run(None, {"x": _np(x), "lengths": _np(lengths)})
+    torch.testing.assert_close(torch.from_numpy(got[0]), predictor.model(x, lengths), **TOL)
 
 
 def test_forecaster_matches_on_longer_windows(exported):

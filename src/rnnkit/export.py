@@ -136,7 +136,8 @@ def _dynamic_shapes(graph) -> tuple:  # noqa: ANN001
     out: list = []
     for p in inspect.signature(graph.module.forward).parameters.values():
         if p.kind is inspect.Parameter.VAR_POSITIONAL:
-            out.append(tuple(spec(n) for n in names[len(out) :]))
+            if len(out) < len(names):  # none when the graph takes no optional inputs
+                out.append(tuple(spec(n) for n in names[len(out) :]))
             break
         out.append(spec(names[len(out)]))
     return tuple(out)

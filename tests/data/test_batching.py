@@ -137,6 +137,16 @@ def test_unshuffled_sampler_keeps_file_order_of_buckets():
 def test_collate_functions_build_their_batches():
     batch = collate_labelled([(torch.tensor([4, 5]), 1), (torch.tensor([6]), 0)])
     assert batch.x.tolist() == [[4, 5], [6, 0]] and batch.labels.tolist() == [1, 0]
+    assert batch.chars is None
+    spelled = collate_labelled(
+        [
+            (torch.tensor([4]), 1, torch.tensor([97, 98])),
+            (torch.tensor([6]), 0, torch.tensor([99])),
+        ],
+        spelled=True,
+    )
+    assert spelled.chars.tolist() == [[97, 98], [99, 0]] and spelled.char_lengths.tolist() == [2, 1]
+    assert spelled.labels.tolist() == [1, 0] and spelled.lm_ids is None
     tagged = collate_tagged(
         [
             (torch.tensor([4, 5]), torch.tensor([1, 2]), [torch.tensor([7, 8]), torch.tensor([9])]),

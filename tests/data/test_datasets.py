@@ -35,6 +35,7 @@ from rnnkit.data.datasets import (  # noqa: E402
     PairDataset,
     RandomChunks,
     TaggedDataset,
+    text_codepoints,
 )
 from rnnkit.data.readers import read_labelled, read_pairs  # noqa: E402
 from rnnkit.data.tokenizers import CharTokenizer, WordTokenizer  # noqa: E402
@@ -69,6 +70,11 @@ def test_labelled_dataset_from_reader_keeps_lines_for_its_errors(fixtures, tmp_p
         DataError, match=r"reviews_ko\.tsv:2: expected a label among \['neg', 'pos'\]"
     ):
         LabelledDataset.from_examples(rows, tokenizer, vocab, label_names=["neg", "pos"])
+    assert data.chars is None
+    spelled = LabelledDataset.from_examples(rows[:2], tokenizer, vocab, spell=True)
+    ids, label, chars = spelled[0]  # the text's code points, for the character bag
+    assert chars.tolist() == [ord(c) for c in "이 영화 정말 재밌어요"]
+    assert text_codepoints(" a \t b\n").tolist() == [97, 32, 98]  # one space for a run
     path = tmp_path / "punct.tsv"
     path.write_text("fine\t1\n!!!\t0\n", encoding="utf-8")
     rows = read_labelled(path)

@@ -57,6 +57,24 @@ def test_the_ngram_bag_is_concatenated_after_the_pooled_vector():
         torch.testing.assert_close(pooled[:, :10], model._pool(x, lengths))
 
 
+def test_the_character_bag_follows_the_token_bag_and_ignores_padding():
+    torch.manual_seed(0)
+    model = SequenceClassifier(20, 4, 6, 5, ngrams=3, ngram_buckets=97, char_ngrams=4).eval()
+    x, lengths = torch.tensor([[5, 6, 7], [8, 9, 0]]), torch.tensor([3, 2])
+    chars = torch.tensor([[104, 105, 32, 121, 111], [111, 107, 0, 0, 0]])  # "hi yo", "ok"
+    char_lengths = torch.tensor([5, 2])
+    with torch.no_grad():
+        pooled = model.encode(x, lengths, chars, char_lengths)  # (2, 2H + E + E)
+        assert pooled.shape == (2, 2 * 5 + 6 + 6)
+        torch.testing.assert_close(pooled[:, 16:], model.char_bag(chars, char_lengths))
+        alone = model(x[1:, :2], lengths[1:], chars[1:, :2], char_lengths[1:])
+        torch.testing.assert_close(model(x, lengths, chars, char_lengths)[1:], alone)
+        other = model(x, lengths, chars.flip(1), char_lengths)  # other characters
+        assert not torch.allclose(other, model(x, lengths, chars, char_lengths))
+    with pytest.raises(ConfigError, match="characters"):
+        model(x, lengths)
+
+
 def test_padding_changes_the_logits_when_it_is_read_negative_control():
     model = _model("gru", "mean", True)
     seq = SEQS[0]

@@ -133,6 +133,36 @@ def test_the_dropouts_follow_the_tokens_unless_given(tmp_path, trained):
     assert (saved["dropout"], saved["word_dropout"]) == (0.5, 0.2)  # recorded, not None
 
 
+def test_words_get_the_texts_character_bag_which_reads_unseen_words(tmp_path, trained):
+    _, _, names = trained  # surnames: --tokenizer auto reads characters
+    runs = {
+        "characters": rnnkit.train("classify", data=str(names), out=tmp_path / "c",
+                                   max_steps=1, **TINY),
+        "words": rnnkit.train("classify", data=SENTENCES, out=tmp_path / "w", max_steps=1,
+                              **TINY),
+        "given": rnnkit.train("classify", data=SENTENCES, out=tmp_path / "g", max_steps=1,
+                              char_ngrams=0, **TINY),
+    }  # fmt: skip
+    assert {k: clf.config.model.char_ngrams for k, clf in runs.items()} == {
+        "characters": 0, "words": 4, "given": 0}  # fmt: skip
+    assert runs["words"].model.char_bag is not None and runs["given"].model.char_bag is None
+    saved = json.loads((tmp_path / "w" / "config.json").read_text())["model"]
+    assert saved["char_ngrams"] == 4  # recorded, not None
+    # two words never seen in training: the same <unk> id, told apart by their letters
+    unseen = ["the zebra was calm today .", "the quokka was calm today ."]
+    clf = runs["words"]
+    assert clf.tokenizer.encode(unseen[0], clf.vocab) == clf.tokenizer.encode(unseen[1], clf.vocab)
+    assert not torch.allclose(*clf.predict_proba(unseen))
+    torch.testing.assert_close(*runs["given"].predict_proba(unseen))
+    # evaluate reads the characters as predict does
+    loaded = rnnkit.load(tmp_path / "w")
+    labelled = [(t, "calm") for t in unseen] + SENTENCES[:6]
+    hits = [
+        o["label"] == y for o, (_, y) in zip(loaded.predict([t for t, _ in labelled]), labelled)
+    ]
+    assert loaded.evaluate(labelled)["accuracy"] == pytest.approx(sum(hits) / len(hits))
+
+
 def test_words_seen_once_become_unk_unless_characters_or_given(tmp_path, trained):
     _, _, names = trained  # surnames: --tokenizer auto reads characters
     sentences = list(SENTENCES)  # every word seen at least 3 times

@@ -266,12 +266,16 @@ class _Batch:
 @dataclass
 class LabelledBatch(_Batch):
     """Shape: x (N, L) int64, lengths (N,) CPU int64, mask (N, L) bool, labels (N,) int64;
-    with character LM inputs (see :func:`pad_char_lm`), lm_ids (2, N, S), lm_at (2, N, L)."""
+    with the texts' characters, chars (N, C) int64 code points padded with 0 and
+    char_lengths (N,) CPU int64; with character LM inputs (see :func:`pad_char_lm`),
+    lm_ids (2, N, S), lm_at (2, N, L)."""
 
     x: Tensor
     lengths: Tensor
     mask: Tensor
     labels: Tensor
+    chars: Tensor | None = None
+    char_lengths: Tensor | None = None
     lm_ids: Tensor | None = None
     lm_at: Tensor | None = None
 
@@ -339,13 +343,23 @@ def pad_char_lm(items: Sequence[tuple[Tensor, Tensor]]) -> tuple[Tensor, Tensor]
     return lm_ids, lm_at
 
 
-def collate_labelled(items: Sequence[tuple[Tensor, int]], pad_id: int = 0) -> LabelledBatch:
-    """Items of :class:`~rnnkit.data.datasets.LabelledDataset` -> :class:`LabelledBatch`
-    (an item may end with its character LM inputs, see :func:`pad_char_lm`)."""
-    seqs, labels, *lm = zip(*items)
+def collate_labelled(
+    items: Sequence[tuple], pad_id: int = 0, *, spelled: bool = False
+) -> LabelledBatch:
+    """Items of :class:`~rnnkit.data.datasets.LabelledDataset` -> :class:`LabelledBatch`.
+
+    An item is ``(ids, label)``; with ``spelled``, its third part is the text's
+    characters (a dataset built with ``spell=True``); it may end with its character LM
+    inputs (see :func:`pad_char_lm`).
+    """
+    seqs, labels, *rest = zip(*items)
     x, lengths, mask = pad_batch(seqs, pad_id)  # (N, L), (N,), (N, L)
-    labels = torch.tensor(labels, dtype=torch.long)
-    return LabelledBatch(x, lengths, mask, labels, *(pad_char_lm(lm[0]) if lm else ()))
+    batch = LabelledBatch(x, lengths, mask, torch.tensor(labels, dtype=torch.long))
+    if spelled:
+        batch.chars, batch.char_lengths, _ = pad_batch(rest.pop(0), 0)  # (N, C), (N,)
+    if rest:
+        batch.lm_ids, batch.lm_at = pad_char_lm(rest[0])
+    return batch
 
 
 def collate_tagged(

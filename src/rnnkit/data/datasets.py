@@ -5,7 +5,7 @@ dataset                  item                                              colla
 =======================  ================================================  ==========================
 :class:`LMStream`        ``(x, y)`` (N, L) contiguous rows, truncated BPTT  none: already batches
 :class:`RandomChunks`    ``(x, y)`` (N, L) at random offsets (char-rnn)    none: already batches
-:class:`LabelledDataset` ``(ids (L,), label)``                             ``collate_labelled``
+:class:`LabelledDataset` ``(ids (L,), label[, text's chars (C,)])``        ``collate_labelled``
 :class:`TaggedDataset`   ``(word ids (L,), tag ids (L,), [char ids])``     ``collate_tagged``
 :class:`PairDataset`     ``(src ids (S,), tgt ids (T,))``                  ``collate_pairs``
 =======================  ================================================  ==========================
@@ -36,6 +36,7 @@ from rnnkit.errors import ConfigError, DataError
 
 __all__ = [
     "batchify",
+    "text_codepoints",
     "LMStream",
     "RandomChunks",
     "LabelledDataset",
@@ -196,6 +197,17 @@ def _to_ids(seq) -> Tensor:
     return torch.as_tensor(seq, dtype=torch.long)
 
 
+def text_codepoints(text: str) -> Tensor:
+    """The characters of a text as Unicode code points, its runs of whitespace read as
+    one space: ``"ab  c"`` -> ``[97, 98, 32, 99]``. The character view of a text that a
+    word-level classifier's character n-gram bag reads (no vocabulary: the bag hashes
+    the code points).
+
+    Shape: returns (C,) int64.
+    """
+    return torch.tensor([ord(c) for c in " ".join(text.split())], dtype=torch.long)
+
+
 class LabelledDataset(Dataset):
     """Token id sequences with one class label each (classification).
 
@@ -204,9 +216,11 @@ class LabelledDataset(Dataset):
     Attributes:
         label_names: label ``k`` is ``label_names[k]``.
         lengths: the length of each sequence (for :class:`~rnnkit.data.batching.BucketBatchSampler`).
+        chars: with ``spell=True``, each text's :func:`text_codepoints`; else None.
 
     Shape:
-        ``dataset[i]`` -> (ids (L,) int64, label int).
+        ``dataset[i]`` -> (ids (L,) int64, label int), or with ``chars``
+        (ids (L,), label, chars (C,) int64).
     """
 
     def __init__(
@@ -215,15 +229,19 @@ class LabelledDataset(Dataset):
         labels: Sequence[int],
         label_names: Sequence[str],
         *,
+        chars: Sequence[Tensor] | None = None,
         source: str | None = None,
         lines: Sequence[int | None] | None = None,
     ) -> None:
         if len(ids) != len(labels):
             raise ConfigError(f"{len(ids)} sequences but {len(labels)} labels")
+        if chars is not None and len(chars) != len(ids):
+            raise ConfigError(f"{len(ids)} sequences but {len(chars)} character views")
         _check_non_empty(ids, source, lines, "a text with at least one token")
         self.ids = [_to_ids(s) for s in ids]
         self.labels = [int(k) for k in labels]
         self.label_names = list(label_names)
+        self.chars = None if chars is None else [_to_ids(c) for c in chars]
         self.source, self.lines = source, lines
         self.lengths = [len(s) for s in self.ids]
 
@@ -234,8 +252,11 @@ class LabelledDataset(Dataset):
         tokenizer: Tokenizer,
         vocab: Vocab,
         label_names: Sequence[str] | None = None,
+        *,
+        spell: bool = False,
     ) -> LabelledDataset:
-        """Tokenize and numericalise ``(text, label)`` pairs.
+        """Tokenize and numericalise ``(text, label)`` pairs; with ``spell``, keep each
+        text's :func:`text_codepoints` too.
 
         ``label_names`` None takes the sorted distinct labels of ``examples``; a
         label outside a given list is a DataError naming its line.
@@ -251,13 +272,16 @@ class LabelledDataset(Dataset):
                 raise DataError(source, line, f"a label among {list(index)[:10]}", repr(label))
             ids.append(tokenizer.encode(text, vocab))
             labels.append(index[label])
-        return cls(ids, labels, label_names, source=source, lines=lines)
+        chars = [text_codepoints(text) for text, _ in examples] if spell else None
+        return cls(ids, labels, label_names, chars=chars, source=source, lines=lines)
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __getitem__(self, i: int) -> tuple[Tensor, int]:
-        return self.ids[i], self.labels[i]
+    def __getitem__(self, i: int) -> tuple:
+        if self.chars is None:
+            return self.ids[i], self.labels[i]
+        return self.ids[i], self.labels[i], self.chars[i]
 
 
 class TaggedDataset(Dataset):

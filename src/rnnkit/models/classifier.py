@@ -18,7 +18,7 @@ class SequenceClassifier(nn.Module):
     """One label per sequence: ``"Nakamura"`` -> Japanese.
 
     ``embedding -> word dropout -> dropout -> recurrent stack (packed) -> pooling
-    [+ bag of n-grams] -> dropout -> linear``.
+    [+ bag of token n-grams] [+ bag of character n-grams] -> dropout -> linear``.
 
     The padded batch is packed (``enforce_sorted=False``), so the recurrent stack
     never reads a padding token and the result of an example does not depend on
@@ -44,6 +44,12 @@ class SequenceClassifier(nn.Module):
     short pieces (for names, prefixes and suffixes such as ``^Mc`` or ``ov$``)
     that a linear baseline lives on.
 
+    With ``char_ngrams = n > 0`` the mean embedding of the hashed character 1..n-grams of
+    the whole text (its Unicode code points, ``chars``) is concatenated too: for tokens
+    that are words, it reads what the words are made of (``-tion``, ``'s``, capitals,
+    digits, quotes), in the words seen in training and in those that are not, as the
+    character n-grams of a TF-IDF baseline do.
+
     Args:
         vocab_size: V, the number of token ids.
         num_classes: K.
@@ -58,7 +64,8 @@ class SequenceClassifier(nn.Module):
             probability (the kept ones scaled by 1 / (1 - p)): the sequence is read with
             that token unknown, a cheap augmentation for short texts such as names.
         ngrams: the longest n-gram of the hashed bag (0: no bag).
-        ngram_buckets: rows of the bag's hashed table.
+        ngram_buckets: rows of each bag's hashed table.
+        char_ngrams: the longest character n-gram of the text's bag (0: no bag).
         padding_idx: the id of ``<pad>``; its embedding stays zero.
         layer_norm: layer-normalised cells (``"lstm"`` and ``"gru"``).
         backend: ``"auto"``, ``"torch"`` or ``"scratch"`` (see :mod:`rnnkit.nn`).
@@ -68,9 +75,11 @@ class SequenceClassifier(nn.Module):
     Shape:
         x: (N, L) int64 token ids, batch first, padded after each sequence.
         lengths: (N,) int64 (CPU), each >= 1.
+        chars (N, C) int64 code points padded after each text, char_lengths (N,) int64
+        (each >= 1): with ``char_ngrams``, the texts' characters.
         lm_ids (2, N, S), lm_at (2, N, L): with ``char_lm``, as it takes them.
         Returns logits (N, K); :meth:`encode` returns the pooled vector (N, F), F = D*H
-        (+ E with the n-gram bag).
+        (+ E for each bag).
 
     Example:
         >>> model = SequenceClassifier(30, 5, hidden_size=16)
@@ -93,6 +102,7 @@ class SequenceClassifier(nn.Module):
         word_dropout: float = 0.0,
         ngrams: int = 0,
         ngram_buckets: int = 2**16,
+        char_ngrams: int = 0,
         padding_idx: int | None = 0,
         layer_norm: bool = False,
         backend: str = "auto",
@@ -132,22 +142,36 @@ class SequenceClassifier(nn.Module):
         if ngrams:
             self.ngram_bag = NGramBag(ngrams, ngram_buckets, embedding_dim)
             features += embedding_dim
+        self.char_bag: NGramBag | None = None
+        if char_ngrams:
+            self.char_bag = NGramBag(char_ngrams, ngram_buckets, embedding_dim)
+            features += embedding_dim
         self.classifier = nn.Linear(features, num_classes)
 
     def encode(
-        self, x: Tensor, lengths: Tensor, lm_ids: Tensor | None = None, lm_at: Tensor | None = None
+        self,
+        x: Tensor,
+        lengths: Tensor,
+        chars: Tensor | None = None,
+        char_lengths: Tensor | None = None,
+        lm_ids: Tensor | None = None,
+        lm_at: Tensor | None = None,
     ) -> Tensor:
-        """The pooled vector of each sequence, with the n-gram bag's when there is one."""
+        """The pooled vector of each sequence, with its bags' vectors when there are."""
         N = x.size(0)
         lengths = torch.as_tensor(lengths, dtype=torch.long).cpu()
         if lengths.shape != (N,):
             raise ConfigError(f"lengths must have shape ({N},), got {tuple(lengths.shape)}")
         if N and int(lengths.min()) < 1:
             raise ConfigError(f"every sequence needs length >= 1, got {lengths.tolist()}")
-        pooled = self._pool(x, lengths, lm_ids, lm_at)  # (N, D*H)
-        if self.ngram_bag is None:
-            return pooled
-        return torch.cat([pooled, self.ngram_bag(x, lengths)], dim=-1)  # (N, D*H + E)
+        parts = [self._pool(x, lengths, lm_ids, lm_at)]  # (N, D*H)
+        if self.ngram_bag is not None:
+            parts.append(self.ngram_bag(x, lengths))  # (N, E)
+        if self.char_bag is not None:
+            if chars is None or char_lengths is None:
+                raise ConfigError("this classifier reads the texts' characters: pass chars")
+            parts.append(self.char_bag(chars, torch.as_tensor(char_lengths)))  # (N, E)
+        return torch.cat(parts, dim=-1)  # (N, F)
 
     def _pool(self, x: Tensor, lengths: Tensor, lm_ids=None, lm_at=None) -> Tensor:
         """The recurrent stack's outputs pooled into one vector per sequence: (N, D*H).
@@ -180,7 +204,13 @@ class SequenceClassifier(nn.Module):
         return torch.bmm(weights.unsqueeze(1), out).squeeze(1)  # (N, D*H)
 
     def forward(
-        self, x: Tensor, lengths: Tensor, lm_ids: Tensor | None = None, lm_at: Tensor | None = None
+        self,
+        x: Tensor,
+        lengths: Tensor,
+        chars: Tensor | None = None,
+        char_lengths: Tensor | None = None,
+        lm_ids: Tensor | None = None,
+        lm_at: Tensor | None = None,
     ) -> Tensor:
-        pooled = self.encode(x, lengths, lm_ids, lm_at)  # (N, F)
+        pooled = self.encode(x, lengths, chars, char_lengths, lm_ids, lm_at)  # (N, F)
         return self.classifier(self.dropout(pooled))  # (N, K)

@@ -67,17 +67,19 @@ class ClassifierGraph(nn.Module):
     """:class:`~rnnkit.models.SequenceClassifier` over a padded batch: logits (N, K).
 
     Shape:
-        x: (N, L) int64 ids, padded after each sequence; lengths: (N,) int64, each >= 1.
+        x: (N, L) int64 ids, padded after each sequence; lengths: (N,) int64, each >= 1;
+        with a character bag, chars: (N, C) int64 code points of each text and
+        char_lengths: (N,) int64, each >= 1.
     """
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
-        self.model = model  # embedding, attention, ngram_bag, classifier
+        self.model = model  # embedding, attention, ngram_bag, char_bag, classifier
         self.rnn = PaddedRecurrent(model.rnn)
         self.bidirectional = model.rnn.bidirectional
         self.eval()
 
-    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+    def forward(self, x: Tensor, lengths: Tensor, *spelling: Tensor) -> Tensor:
         m = self.model
         N, L = x.shape
         out, state = self.rnn(m.embedding(x), lengths)  # (N, L, D*H)
@@ -94,6 +96,9 @@ class ClassifierGraph(nn.Module):
             pooled = torch.bmm(torch.softmax(scores, -1).unsqueeze(1), out).squeeze(1)
         if m.ngram_bag is not None:
             pooled = torch.cat([pooled, _bag_mean(m.ngram_bag, x, lengths)], dim=-1)
+        if m.char_bag is not None:
+            chars, char_lengths = spelling
+            pooled = torch.cat([pooled, _bag_mean(m.char_bag, chars, char_lengths)], dim=-1)
         return m.classifier(pooled)  # (N, K)
 
 

@@ -35,7 +35,7 @@ from rnnkit.config import (
 )
 from rnnkit.data import embedded
 from rnnkit.data.batching import BucketBatchSampler, LabelledBatch, collate_labelled
-from rnnkit.data.datasets import LabelledDataset
+from rnnkit.data.datasets import LabelledDataset, text_codepoints
 from rnnkit.data.readers import read_label_folder, read_labelled, take
 from rnnkit.data.tokenizers import Tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
@@ -106,7 +106,7 @@ Examples = Sequence[tuple[str, str]]
 class ClassifyModelConfig(TextModelConfig):
     cell: str = override(TextModelConfig, "cell", "gru")
     num_layers: int = override(TextModelConfig, "num_layers", 1)
-    # None: chosen by the tokens once the tokenizer is (resolve_regularisation)
+    # None: chosen by the tokens once the tokenizer is (resolve_by_tokens)
     dropout: float | None = override(
         TextModelConfig, "dropout", None, none="0.3 for characters, 0.5 for words"
     )
@@ -119,7 +119,13 @@ class ClassifyModelConfig(TextModelConfig):
     ngrams: int = option(
         3, "Add a hashed bag of the tokens' 1..N-grams (fastText-style; 0: off).", low=0
     )
-    ngram_buckets: int = option(2**16, "Rows of the n-gram bag's hashed table.", low=1)
+    ngram_buckets: int = option(2**16, "Rows of each n-gram bag's hashed table.", low=1)
+    char_ngrams: int | None = option(
+        None,
+        "Add a hashed bag of the text's character 1..N-grams (0: off).",
+        low=0,
+        none="4 for words, morphemes and subwords; 0 for characters",
+    )
     word_dropout: float | None = option(
         None,
         "Zero a training token's whole embedding with this probability.",
@@ -133,18 +139,22 @@ class ClassifyModelConfig(TextModelConfig):
     num_classes: int = derived("labels in the training data")
     char_lm_models: dict | None = char_lm_models_field()
 
-    def resolve_regularisation(self, tokenizer: str) -> None:
-        """Fill the dropouts left to the tokens. Characters (names, codes: every
-        character counts, and a few dozen of them recur in every text): dropout 0.3 and
-        no token dropout. Words, morphemes or subwords (thousands of types, many seen
-        once or in one document): dropout 0.5 and 0.2 token dropout, so that the model
-        leans on no single topic word. Chosen on documents held out of GUM's dev file
+    def resolve_by_tokens(self, tokenizer: str) -> None:
+        """Fill the options left to the tokens. Characters (names, codes: every
+        character counts, and a few dozen of them recur in every text): dropout 0.3, no
+        token dropout, and no character bag (the token n-gram bag counts the characters
+        already). Words, morphemes or subwords (thousands of types, many seen once or in
+        one document): dropout 0.5 and 0.2 token dropout, so that the model leans on no
+        single topic word, and the text's character 1..4-grams, which read the words
+        unseen in training too. Chosen on documents held out of GUM's dev file
         (docs/classify.md)."""
         chars = tokenizer in CHARACTER_TOKENIZERS
         if self.dropout is None:
             self.dropout = 0.3 if chars else 0.5
         if self.word_dropout is None:
             self.word_dropout = 0.0 if chars else 0.2
+        if self.char_ngrams is None:
+            self.char_ngrams = 0 if chars else 4
 
 
 @dataclass
@@ -350,10 +360,18 @@ def read_splits(config: RunConfig) -> Splits:
     return Splits(take(train, train_idx), take(train, valid_idx), train_source, held)
 
 
-def _dataset(examples: Examples, assets: ClassifyAssets, source: str) -> LabelledDataset:
+def _dataset(
+    examples: Examples, assets: ClassifyAssets, source: str, config: RunConfig
+) -> LabelledDataset:
+    """The examples as the model reads them: token ids, and the texts' characters when
+    the model has a character bag, and character LM inputs when it reads LMs."""
     try:
         dataset = LabelledDataset.from_examples(
-            examples, assets.tokenizer, assets.vocab, assets.label_names
+            examples,
+            assets.tokenizer,
+            assets.vocab,
+            assets.label_names,
+            spell=bool(config.model.char_ngrams),
         )
     except DataError as e:
         if e.path is None and source:
@@ -371,7 +389,14 @@ def _char_lm_inputs(text: str, assets: ClassifyAssets) -> tuple[Tensor, Tensor]:
 
 
 def _logits(model: nn.Module, batch: LabelledBatch) -> Tensor:
-    return model(batch.x, batch.lengths, batch.lm_ids, batch.lm_at)  # (N, K)
+    args = (batch.chars, batch.char_lengths, batch.lm_ids, batch.lm_at)
+    return model(batch.x, batch.lengths, *args)  # (N, K)
+
+
+def _collate(dataset: LabelledDataset, pad_id: int) -> Callable[[Sequence], LabelledBatch]:
+    """The collate function of a dataset's items (with its characters, if it kept them)."""
+    spelled = getattr(dataset, "chars", None) is not None  # a CharLMDataset passes it on
+    return lambda items: collate_labelled(items, pad_id, spelled=spelled)
 
 
 def balanced_weights(labels: Sequence[int], num_classes: int, power: float = 1.0) -> list[float]:
@@ -387,7 +412,7 @@ def balanced_weights(labels: Sequence[int], num_classes: int, power: float = 1.0
 def _eval_batches(dataset: LabelledDataset, pad_id: int, batch_size: int) -> EpochBatches:
     order = sorted(range(len(dataset)), key=lambda i: dataset.lengths[i])  # little padding
     chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    return EpochBatches(dataset, chunks, lambda items: collate_labelled(items, pad_id))
+    return EpochBatches(dataset, chunks, _collate(dataset, pad_id))
 
 
 @torch.no_grad()
@@ -451,9 +476,7 @@ class ClassifyProgram:
             num_replicas=dist.world_size if dist.enabled else 1,
             rank=dist.rank if dist.enabled else 0,
         )
-        self.batches = SampledBatches(
-            sampler, data.train, lambda items: collate_labelled(items, self.pad_id)
-        )
+        self.batches = SampledBatches(sampler, data.train, _collate(data.train, self.pad_id))
         self.weight = (
             torch.tensor(data.class_weights, dtype=torch.float32, device=device)
             if data.class_weights is not None
@@ -543,16 +566,19 @@ class ClassifierPredictor(Predictor):
                     None, None, "a text with at least one token", f"input {i}: {texts[i]!r}"
                 )
         K = len(self.label_names)
+        spelled = bool(self.config.model.char_ngrams)
         out = torch.empty(len(ids), K)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), EVAL_BATCH_SIZE):
             chunk = order[start : start + EVAL_BATCH_SIZE]
             items = [(torch.tensor(ids[i]), 0) for i in chunk]
+            if spelled:
+                items = [(*it, text_codepoints(texts[i])) for it, i in zip(items, chunk)]
             if self.assets.char_lm is not None:
                 items = [
                     (*it, _char_lm_inputs(texts[i], self.assets)) for it, i in zip(items, chunk)
                 ]
-            batch = collate_labelled(items, self.vocab.pad_id).to(self.device)
+            batch = collate_labelled(items, self.vocab.pad_id, spelled=spelled).to(self.device)
             out[chunk] = _logits(self.model, batch).float().softmax(-1).cpu()  # (n, K)
         return out
 
@@ -600,7 +626,7 @@ class ClassifierPredictor(Predictor):
                     f"{', ...' if len(known) > 10 else ''})",
                     repr(label),
                 )
-        dataset = _dataset(examples, self.assets, source)
+        dataset = _dataset(examples, self.assets, source, self.config)
         metrics, _, per_class = evaluate_classifier(self.model, dataset, pad_id=self.vocab.pad_id)
         return {
             "task": "classify",
@@ -658,7 +684,7 @@ class ClassificationTask(Task):
         if d.tokenizer == "auto":  # config.json records the choice
             d.tokenizer = auto_tokenizer(texts)
             TextDataConfig.check(d)  # e.g. --lowercase with characters
-        config.model.resolve_regularisation(d.tokenizer)  # config.json records them too
+        config.model.resolve_by_tokens(d.tokenizer)  # config.json records them too
         d.resolve_min_freq()
         tokenizer = make_text_tokenizer(d)
         if tokenizer.needs_fit:
@@ -693,8 +719,8 @@ class ClassificationTask(Task):
         return assets
 
     def prepare(self, config: RunConfig, splits: Splits, assets: ClassifyAssets) -> ClassifyData:
-        train = _dataset(splits.train, assets, splits.train_source)
-        valid = _dataset(splits.valid, assets, splits.valid_source)
+        train = _dataset(splits.train, assets, splits.train_source, config)
+        valid = _dataset(splits.valid, assets, splits.valid_source, config)
         weights = None
         if config.data.class_weights != "none":
             power = 0.5 if config.data.class_weights == "sqrt" else 1.0
@@ -716,22 +742,34 @@ class ClassificationTask(Task):
             word_dropout=m.word_dropout,
             ngrams=m.ngrams,
             ngram_buckets=m.ngram_buckets,
+            char_ngrams=m.char_ngrams,
             layer_norm=m.layer_norm,
             backend=m.backend,
             char_lm=build_char_lm(config),
         )
 
     def export_graphs(self, predictor: Predictor) -> list[ExportGraph]:
-        """``model.onnx``: padded ids and lengths -> logits over the labels."""
+        """``model.onnx``: padded ids and lengths (and, with a character bag, each text's
+        code points) -> logits over the labels."""
         refuse_char_lm_export(predictor)
         x, lengths = example_ids(predictor.config.model.vocab_size, [7, 4, 1])
+        inputs = {"x": x, "lengths": lengths}
         axes = {"x": {0: "batch", 1: "length"}, "lengths": {0: "batch"}}
-        doc = "x (N, L) ids padded with pad_id, lengths (N,) -> logits (N, K)"
+        if predictor.model.char_bag is not None:  # (N, C): the text's code points
+            inputs["chars"], inputs["char_lengths"] = example_ids(0x250, [30, 12, 3], seed=1)
+            axes |= {"chars": {0: "batch", 1: "chars"}, "char_lengths": {0: "batch"}}
+        doc = "x (N, L) ids padded with pad_id, lengths (N,)[, chars (N, C), char_lengths (N,)]"
         graph = ClassifierGraph(predictor.model)
-        return [ExportGraph("model", graph, {"x": x, "lengths": lengths}, ["logits"], axes, doc)]
+        return [ExportGraph("model", graph, inputs, ["logits"], axes, doc + " -> logits (N, K)")]
 
     def export_info(self, predictor: Predictor) -> dict[str, Any]:
-        return {"labels": predictor.label_names, "pad_id": predictor.assets.vocab.pad_id}
+        info = {"labels": predictor.label_names, "pad_id": predictor.assets.vocab.pad_id}
+        if predictor.model.char_bag is not None:
+            info["chars"] = (
+                "the Unicode code points of each text, its runs of whitespace read as one "
+                "space, padded with 0"
+            )
+        return info
 
     def program(
         self, model: nn.Module, data: ClassifyData, config: RunConfig, dist: DistInfo
