@@ -112,71 +112,68 @@ def test_balanced_class_weights_and_attention_pooling_train(tmp_path):
 
 SENTENCES = [(f"the {w} was {v} today .", v) for w in ("cat", "dog", "fox", "owl")
              for v in ("calm", "loud", "away")] * 3  # fmt: skip
+# every word of SENTENCES is seen at least 3 times; quokka once
+WORDS = [*SENTENCES, ("a quokka was calm today .", "calm")]
 
 
-def test_the_dropouts_follow_the_tokens_unless_given(tmp_path, trained):
-    _, _, names = trained  # surnames: --tokenizer auto reads characters
-    sentences = list(SENTENCES)  # every word seen at least 3 times
+@pytest.fixture(scope="module")
+def by_tokens(tmp_path_factory, trained):
+    """The options left to the tokens, resolved: {"characters": surnames read as
+    characters (--tokenizer auto), "words": WORDS read as words}, and their folder."""
+    _, _, names = trained
+    root = tmp_path_factory.mktemp("by_tokens")
     runs = {
-        "characters": rnnkit.train("classify", data=str(names), out=tmp_path / "c",
-                                   max_steps=1, **TINY),
-        "words": rnnkit.train("classify", data=sentences, out=tmp_path / "w", max_steps=1,
-                              **TINY),
-        "given": rnnkit.train("classify", data=sentences, out=tmp_path / "g", max_steps=1,
-                              dropout=0.1, word_dropout=0.0, **TINY),
+        "characters": rnnkit.train("classify", data=str(names), out=root / "c", max_steps=1,
+                                   **TINY),
+        "words": rnnkit.train("classify", data=WORDS, out=root / "w", max_steps=1, **TINY),
     }  # fmt: skip
+    return runs, root
+
+
+def test_the_dropouts_follow_the_tokens_unless_given(tmp_path, by_tokens):
+    runs, root = by_tokens
+    runs = {**runs, "given": rnnkit.train("classify", data=WORDS, out=tmp_path / "g",
+                                          max_steps=1, dropout=0.1, word_dropout=0.0, **TINY)}  # fmt: skip
     chosen = {k: (clf.config.data.tokenizer, clf.config.model.dropout, clf.model.word_dropout.p)
               for k, clf in runs.items()}  # fmt: skip
     assert chosen == {"characters": ("char", 0.3, 0.0), "words": ("regex", 0.5, 0.2),
                       "given": ("regex", 0.1, 0.0)}  # fmt: skip
-    saved = json.loads((tmp_path / "w" / "config.json").read_text())["model"]
+    saved = json.loads((root / "w" / "config.json").read_text())["model"]
     assert (saved["dropout"], saved["word_dropout"]) == (0.5, 0.2)  # recorded, not None
 
 
-def test_words_get_the_texts_character_bag_which_reads_unseen_words(tmp_path, trained):
-    _, _, names = trained  # surnames: --tokenizer auto reads characters
-    runs = {
-        "characters": rnnkit.train("classify", data=str(names), out=tmp_path / "c",
-                                   max_steps=1, **TINY),
-        "words": rnnkit.train("classify", data=SENTENCES, out=tmp_path / "w", max_steps=1,
-                              **TINY),
-        "given": rnnkit.train("classify", data=SENTENCES, out=tmp_path / "g", max_steps=1,
-                              char_ngrams=0, **TINY),
-    }  # fmt: skip
+def test_words_get_the_texts_character_bag_which_reads_unseen_words(tmp_path, by_tokens):
+    runs, root = by_tokens
+    runs = {**runs, "given": rnnkit.train("classify", data=WORDS, out=tmp_path / "g",
+                                          max_steps=1, char_ngrams=0, **TINY)}  # fmt: skip
     assert {k: clf.config.model.char_ngrams for k, clf in runs.items()} == {
         "characters": 0, "words": 4, "given": 0}  # fmt: skip
     assert runs["words"].model.char_bag is not None and runs["given"].model.char_bag is None
-    saved = json.loads((tmp_path / "w" / "config.json").read_text())["model"]
+    saved = json.loads((root / "w" / "config.json").read_text())["model"]
     assert saved["char_ngrams"] == 4  # recorded, not None
     # two words never seen in training: the same <unk> id, told apart by their letters
-    unseen = ["the zebra was calm today .", "the quokka was calm today ."]
+    unseen = ["the zebra was calm today .", "the wombat was calm today ."]
     clf = runs["words"]
     assert clf.tokenizer.encode(unseen[0], clf.vocab) == clf.tokenizer.encode(unseen[1], clf.vocab)
     assert not torch.allclose(*clf.predict_proba(unseen))
     torch.testing.assert_close(*runs["given"].predict_proba(unseen))
     # evaluate reads the characters as predict does
-    loaded = rnnkit.load(tmp_path / "w")
+    loaded = rnnkit.load(root / "w")
     labelled = [(t, "calm") for t in unseen] + SENTENCES[:6]
-    hits = [
-        o["label"] == y for o, (_, y) in zip(loaded.predict([t for t, _ in labelled]), labelled)
-    ]
+    predicted = [o["label"] for o in loaded.predict([t for t, _ in labelled])]
+    hits = [p == y for p, (_, y) in zip(predicted, labelled)]
     assert loaded.evaluate(labelled)["accuracy"] == pytest.approx(sum(hits) / len(hits))
 
 
-def test_words_seen_once_become_unk_unless_characters_or_given(tmp_path, trained):
-    _, _, names = trained  # surnames: --tokenizer auto reads characters
-    sentences = list(SENTENCES)  # every word seen at least 3 times
-    sentences += [("a quokka was calm today .", "calm")]  # quokka: seen once
+def test_words_seen_once_become_unk_unless_characters_or_given(tmp_path, by_tokens):
+    runs, root = by_tokens
     vectors = tmp_path / "vectors.txt"
     vectors.write_text("today 0.5 0.5\n", encoding="utf-8")  # quokka has no vector
     runs = {
-        "characters": rnnkit.train("classify", data=str(names), out=tmp_path / "c",
-                                   max_steps=1, **TINY),
-        "words": rnnkit.train("classify", data=sentences, out=tmp_path / "w", max_steps=1,
-                              **TINY),
-        "given": rnnkit.train("classify", data=sentences, out=tmp_path / "g", max_steps=1,
+        **runs,
+        "given": rnnkit.train("classify", data=WORDS, out=tmp_path / "g", max_steps=1,
                               min_freq=1, **TINY),
-        "vectors": rnnkit.train("classify", data=sentences, out=tmp_path / "v", max_steps=1,
+        "vectors": rnnkit.train("classify", data=WORDS, out=tmp_path / "v", max_steps=1,
                                 vectors=str(vectors), **{**TINY, "embedding_dim": 2}),
     }  # fmt: skip
     assert {k: clf.config.data.min_freq for k, clf in runs.items()} == {
@@ -184,7 +181,7 @@ def test_words_seen_once_become_unk_unless_characters_or_given(tmp_path, trained
     assert "quokka" not in runs["words"].vocab.stoi and "quokka" in runs["given"].vocab.stoi
     assert "today" in runs["vectors"].vocab.stoi and "quokka" in runs["vectors"].vocab.stoi
     assert "fox" in runs["words"].vocab.stoi
-    saved = json.loads((tmp_path / "w" / "config.json").read_text())["data"]
+    saved = json.loads((root / "w" / "config.json").read_text())["data"]
     assert saved["min_freq"] == 2  # recorded, not None
     floors = {}
     for tokenizer in ("korean", "sentencepiece", "byte", "codepoint"):
