@@ -147,6 +147,15 @@ def test_weights_that_miss_a_parameter_are_refused_by_name(tmp_path):
         run.load_weights(RNNLanguageModel(11, embedding_dim=6, hidden_size=6, num_layers=3))
 
 
+def test_a_missing_part_is_named_before_the_shapes_it_changes(tmp_path):
+    from rnnkit.models.classifier import SequenceClassifier
+
+    run = RunDirectory.create(tmp_path / "run")
+    run.save_weights(SequenceClassifier(11, 3, 4, 5))  # no character bag
+    with pytest.raises(CheckpointError, match=r"missing \['char_bag\.embedding\.weight'\]"):
+        run.load_weights(SequenceClassifier(11, 3, 4, 5, ngram_buckets=7, char_ngrams=2))
+
+
 def test_open_refuses_a_folder_that_is_not_a_run(tmp_path):
     with pytest.raises(
         CheckpointError, match="not an rnnkit run directory: config.json is missing"

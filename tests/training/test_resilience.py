@@ -175,7 +175,10 @@ def test_init_from_loads_weights_with_a_fresh_optimiser(tmp_path):
     for k, v in first.model.state_dict().items():
         torch.testing.assert_close(second.model.state_dict()[k], v, atol=1e-6, rtol=0)
     assert second.run.load_trainer_state()["step"] == 1
-    with pytest.raises(rnnkit.ConfigError, match="--init-from"):
+    with pytest.raises(
+        rnnkit.ConfigError,
+        match=r"--init-from .*do not fit the model.*; give the model options of that run",
+    ):
         rnnkit.train(
             "lm",
             out=tmp_path / "c",

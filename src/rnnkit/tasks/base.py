@@ -835,7 +835,10 @@ def _fit(
             try:
                 source.load_weights(model, device=device)
             except CheckpointError as e:
-                raise ConfigError(f"--init-from {cfg.train.init_from}: {e}") from None
+                raise ConfigError(
+                    f"--init-from {cfg.train.init_from}: {e}; give the model options of that "
+                    "run (its config.json)"
+                ) from None
         program = task_obj.program(model, data, cfg, info)
         callbacks = list(callbacks)
         if cfg.train.tensorboard and info.is_main:

@@ -410,21 +410,24 @@ def load_weights_file(model: nn.Module, path: Path, device: str | torch.device =
         tensors = safetensors.torch.load_file(path, device=str(device))
     except (safetensors.SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from None
-    try:
-        missing, unexpected = model.load_state_dict(tensors, strict=False)
-    except RuntimeError as e:  # shape mismatch
-        first = str(e).strip().splitlines()[-1].strip()
-        raise CheckpointError(f"{path}: weights do not fit the model ({first})") from None
-    # a tied name is filled through any name of its tensor that the file holds (files
-    # written by safetensors.torch.save_model may keep another one than ours)
-    aliases = _tied_names(model.state_dict())
+    # the names first (a part the model has and the file has not says more than the
+    # shape it changes downstream); a tied name is filled through any name of its tensor
+    # that the file holds (safetensors.torch.save_model may keep another one than ours)
+    state = model.state_dict()
+    aliases = _tied_names(state)
     loaded = {aliases.get(key, key) for key in tensors}
-    missing = [key for key in missing if aliases.get(key, key) not in loaded]
+    missing = [key for key in state if aliases.get(key, key) not in loaded]
+    unexpected = [key for key in tensors if key not in state]
     if missing or unexpected:
         raise CheckpointError(
             f"{path}: weights do not fit the model "
             f"(missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})"
         )
+    try:
+        model.load_state_dict(tensors, strict=False)
+    except RuntimeError as e:  # shape mismatch
+        first = str(e).strip().splitlines()[-1].strip()
+        raise CheckpointError(f"{path}: weights do not fit the model ({first})") from None
 
 
 def _tied_names(state: dict[str, torch.Tensor]) -> dict[str, str]:
