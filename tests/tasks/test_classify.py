@@ -14,7 +14,7 @@ import rnnkit
 from rnnkit.data.embedded.names import load_names
 from rnnkit.errors import DataError
 from rnnkit.tasks import get_task
-from rnnkit.tasks.classify import ClassifyDataConfig
+from rnnkit.tasks.classify import ClassifyDataConfig, ClassifyModelConfig
 from rnnkit.training.distributed import DistInfo
 
 COUNTRIES = ("Japanese", "Korean", "Russian", "Italian")
@@ -140,6 +140,22 @@ def test_the_dropouts_follow_the_tokens_unless_given(tmp_path, by_tokens):
                       "given": ("regex", 0.1, 0.0)}  # fmt: skip
     saved = json.loads((root / "w" / "config.json").read_text())["model"]
     assert (saved["dropout"], saved["word_dropout"]) == (0.5, 0.2)  # recorded, not None
+
+
+def test_the_embedding_width_follows_the_tokens_unless_given(tmp_path):
+    widths = {}
+    for tokenizer in ("char", "byte", "regex", "word", "korean", "sentencepiece"):
+        model = ClassifyModelConfig()
+        model.resolve_by_tokens(tokenizer)
+        widths[tokenizer] = model.embedding_dim
+    assert widths == {"char": 64, "byte": 64, "regex": 128, "word": 128, "korean": 128,
+                      "sentencepiece": 128}  # fmt: skip
+    given = ClassifyModelConfig(embedding_dim=16)
+    given.resolve_by_tokens("regex")
+    assert given.embedding_dim == 16
+    clf = rnnkit.train("classify", data=WORDS, out=tmp_path / "w", max_steps=1, progress=False)
+    assert clf.config.model.embedding_dim == 128 and clf.model.embedding.embedding_dim == 128
+    assert clf.model.char_bag.embedding.embedding_dim == 128  # the bags' width too
 
 
 def test_words_get_the_texts_character_bag_which_reads_unseen_words(tmp_path, by_tokens):

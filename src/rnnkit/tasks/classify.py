@@ -110,6 +110,9 @@ class ClassifyModelConfig(TextModelConfig):
     dropout: float | None = override(
         TextModelConfig, "dropout", None, none="0.3 for characters, 0.5 for words"
     )
+    embedding_dim: int | None = override(
+        TextModelConfig, "embedding_dim", None, none="64 for characters, 128 for words"
+    )
     bidirectional: bool = option(True, BIDIRECTIONAL)
     pooling: str = option(
         "max",
@@ -142,13 +145,16 @@ class ClassifyModelConfig(TextModelConfig):
     def resolve_by_tokens(self, tokenizer: str) -> None:
         """Fill the options left to the tokens. Characters (names, codes: every
         character counts, and a few dozen of them recur in every text): dropout 0.3, no
-        token dropout, and no character bag (the token n-gram bag counts the characters
-        already). Words, morphemes or subwords (thousands of types, many seen once or in
-        one document): dropout 0.5 and 0.2 token dropout, so that the model leans on no
-        single topic word, and the text's character 1..4-grams, which read the words
-        unseen in training too. Chosen on documents held out of GUM's dev file
+        token dropout, 64-d embeddings and no character bag (the token n-gram bag counts
+        the characters already). Words, morphemes or subwords (thousands of types, many
+        seen once or in one document): dropout 0.5 and 0.2 token dropout, so that the
+        model leans on no single topic word, 128-d embeddings (the width of each bag's
+        vectors too), and the text's character 1..4-grams, which read the words unseen
+        in training too. Chosen on documents held out of GUM's dev file
         (docs/classify.md)."""
         chars = tokenizer in CHARACTER_TOKENIZERS
+        if self.embedding_dim is None:
+            self.embedding_dim = 64 if chars else 128
         if self.dropout is None:
             self.dropout = 0.3 if chars else 0.5
         if self.word_dropout is None:
