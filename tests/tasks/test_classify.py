@@ -156,6 +156,12 @@ def test_the_embedding_width_follows_the_tokens_unless_given(tmp_path):
     clf = rnnkit.train("classify", data=WORDS, out=tmp_path / "w", max_steps=1, progress=False)
     assert clf.config.model.embedding_dim == 128 and clf.model.embedding.embedding_dim == 128
     assert clf.model.char_bag.embedding.embedding_dim == 128  # the bags' width too
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("today 0.5 0.5 0.5\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="dimension 3; the word embedding takes it"):
+        clf = rnnkit.train("classify", data=WORDS, out=tmp_path / "v", max_steps=1,
+                           progress=False, vectors=str(vectors))  # fmt: skip
+    assert clf.config.model.embedding_dim == 3  # the file's width, not the rule's
 
 
 def test_words_get_the_texts_character_bag_which_reads_unseen_words(tmp_path, by_tokens):
