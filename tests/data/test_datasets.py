@@ -78,8 +78,12 @@ def test_labelled_dataset_from_reader_keeps_lines_for_its_errors(fixtures, tmp_p
     path = tmp_path / "punct.tsv"
     path.write_text("fine\t1\n!!!\t0\n", encoding="utf-8")
     rows = read_labelled(path)
-    with pytest.raises(DataError, match=r"punct\.tsv:2: expected a text with at least one token"):
+    with pytest.raises(
+        DataError, match=r"punct\.tsv:2: expected a text with at least one token, got '!!!'$"
+    ):
         LabelledDataset.from_examples(rows, _AlphanumericWords(), build_vocab(["fine"]))
+    with pytest.raises(DataError, match=r"got '\?\?' \(example 1\)$"):  # in memory: its index
+        LabelledDataset.from_examples([("fine", "1"), ("??", "0")], _AlphanumericWords(), vocab)
 
 
 class _AlphanumericWords(WordTokenizer):

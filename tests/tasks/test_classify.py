@@ -71,7 +71,7 @@ def test_run_directory_holds_the_contract_files_and_the_confusion_plot(trained):
 
 def test_predict_refuses_a_text_without_tokens_and_a_bare_string(trained):
     clf, _, _ = trained
-    with pytest.raises(DataError, match="input 1"):
+    with pytest.raises(DataError, match=r"at least one token, got '' \(example 1\)"):
         clf.predict(["Kim", ""])
     with pytest.raises(rnnkit.ConfigError, match="list"):
         clf.predict("Kim")

@@ -271,6 +271,10 @@ class LabelledDataset(Dataset):
                 line = lines[i] if lines is not None else None
                 raise DataError(source, line, f"a label among {list(index)[:10]}", repr(label))
             ids.append(tokenizer.encode(text, vocab))
+            if not ids[-1]:  # named here, where the text is known
+                line = lines[i] if lines is not None else None
+                got = repr(text) if line is not None else f"{text!r} (example {i})"
+                raise DataError(source, line, "a text with at least one token", got)
             labels.append(index[label])
         chars = [text_codepoints(text) for text, _ in examples] if spell else None
         return cls(ids, labels, label_names, chars=chars, source=source, lines=lines)

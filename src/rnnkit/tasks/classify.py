@@ -35,7 +35,7 @@ from rnnkit.config import (
 )
 from rnnkit.data import embedded
 from rnnkit.data.batching import BucketBatchSampler, LabelledBatch, collate_labelled
-from rnnkit.data.datasets import LabelledDataset, text_codepoints
+from rnnkit.data.datasets import LabelledDataset
 from rnnkit.data.readers import read_label_folder, read_labelled, take
 from rnnkit.data.tokenizers import Tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
@@ -565,27 +565,12 @@ class ClassifierPredictor(Predictor):
         """Class probabilities, (N, K) on the CPU, in the order of :attr:`label_names`."""
         if isinstance(texts, str):
             raise ConfigError("predict takes a list of texts, got one string; wrap it in a list")
-        ids = [self.tokenizer.encode(text, self.vocab) for text in texts]
-        for i, seq in enumerate(ids):
-            if not seq:
-                raise DataError(
-                    None, None, "a text with at least one token", f"input {i}: {texts[i]!r}"
-                )
-        K = len(self.label_names)
-        spelled = bool(self.config.model.char_ngrams)
-        out = torch.empty(len(ids), K)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), EVAL_BATCH_SIZE):
-            chunk = order[start : start + EVAL_BATCH_SIZE]
-            items = [(torch.tensor(ids[i]), 0) for i in chunk]
-            if spelled:
-                items = [(*it, text_codepoints(texts[i])) for it, i in zip(items, chunk)]
-            if self.assets.char_lm is not None:
-                items = [
-                    (*it, _char_lm_inputs(texts[i], self.assets)) for it, i in zip(items, chunk)
-                ]
-            batch = collate_labelled(items, self.vocab.pad_id, spelled=spelled).to(self.device)
-            out[chunk] = _logits(self.model, batch).float().softmax(-1).cpu()  # (n, K)
+        examples = [(text, self.label_names[0]) for text in texts]  # the label is unread
+        dataset = _dataset(examples, self.assets, "", self.config)
+        batches = _eval_batches(dataset, self.vocab.pad_id, EVAL_BATCH_SIZE)
+        out = torch.empty(len(texts), len(self.label_names))
+        for chunk, batch in zip(batches.indices, batches):
+            out[chunk] = _logits(self.model, batch.to(self.device)).float().softmax(-1).cpu()
         return out
 
     def view(self) -> dict:
