@@ -311,7 +311,9 @@ class TrainConfig(Section):
         group="output",
     )
     init_from: str | None = option(
-        None, "Start from this run's weights (with a new optimiser).", group="output"
+        None,
+        "Start from this run's weights, model options and vocabulary (a new optimiser).",
+        group="output",
     )
 
 

@@ -77,6 +77,27 @@ def test_predict_refuses_a_text_without_tokens_and_a_bare_string(trained):
         clf.predict("Kim")
 
 
+def test_a_run_started_from_another_keeps_its_labels_and_reads_new_names(trained, tmp_path):
+    """--init-from: the source's characters, labels and sizes, any names of its labels;
+    a label it does not know names its example."""
+    clf, out, _ = trained
+    names = [("Kimura", "Japanese"), ("Quintavalle", "Italian"), ("Zhukov", "Russian")] * 4
+    new = rnnkit.train(
+        "classify", data=names, valid=names, out=tmp_path / "b", init_from=str(out),
+        max_steps=1, lr=1e-12, progress=False,
+    )  # fmt: skip
+    assert new.label_names == clf.label_names and new.config.model.hidden_size == 24
+    assert new.run.load_json("vocab.json") == clf.run.load_json("vocab.json")
+    torch.testing.assert_close(
+        new.predict_proba(["Kimura", "Zhukov"]), clf.predict_proba(["Kimura", "Zhukov"])
+    )
+    with pytest.raises(DataError, match=r"a label among \['Italian', 'Japanese'"):
+        rnnkit.train(
+            "classify", data=[*names, ("Dupont", "French")], valid=names,
+            out=tmp_path / "c", init_from=str(out), max_steps=1, progress=False,
+        )  # fmt: skip
+
+
 def test_evaluate_reports_the_documented_keys(trained):
     clf, _, _ = trained
     metrics = clf.evaluate()

@@ -177,7 +177,7 @@ def test_init_from_loads_weights_with_a_fresh_optimiser(tmp_path):
     assert second.run.load_trainer_state()["step"] == 1
     with pytest.raises(
         rnnkit.ConfigError,
-        match=r"--init-from .*do not fit the model.*; give the model options of that run",
+        match=r"--init-from .*do not fit the model.*; leave out the model options that change",
     ):
         rnnkit.train(
             "lm",
@@ -186,6 +186,44 @@ def test_init_from_loads_weights_with_a_fresh_optimiser(tmp_path):
             init_from=str(first.run.path),
             **{**common, "hidden_size": 12},
         )
+
+
+def test_init_from_continues_the_source_runs_model_on_new_text(tmp_path):
+    """The README's promise, on the case it exists for: fine-tuning on other text. The
+    new run takes the source's model options (none given here) and its vocabulary, so
+    every embedding row keeps its character, even where the new text's characters
+    would have built another vocabulary."""
+    source = _train_tiny(tmp_path / "a", max_steps=3, dropout=0.0)
+    other = tmp_path / "other.txt"
+    other.write_text("zebra quartz jumped over the lazy dog; éclair\n" * 40, encoding="utf-8")
+    new = rnnkit.train(
+        "lm",
+        data=str(other),
+        out=tmp_path / "b",
+        init_from=str(source.run.path),
+        max_steps=1,
+        lr=1e-12,
+        schedule="constant",
+        warmup_steps=0,
+        progress=False,
+    )
+    assert new.config.to_dict()["model"] == source.config.to_dict()["model"]
+    assert new.config.data.batch_size == 2  # the source's data options, but its own data
+    assert Path(new.config.data.data) == other.resolve()
+    assert new.run.load_json("vocab.json") == source.run.load_json("vocab.json")
+    for k, v in source.model.state_dict().items():
+        torch.testing.assert_close(new.model.state_dict()[k], v, atol=1e-6, rtol=0)
+    loaded = rnnkit.load(new.run.path)  # a run like any other
+    assert loaded.config.model.hidden_size == 8
+    assert isinstance(loaded.generate("FIRST", max_new=5, temperature=0), str)
+    with pytest.raises(rnnkit.ConfigError, match=r"keeps that run's vocabulary.*min_freq 1"):
+        rnnkit.train(
+            "lm", data=str(other), out=tmp_path / "c", init_from=str(source.run.path),
+            min_freq=2, max_steps=1, progress=False,
+        )  # fmt: skip
+    assert not (tmp_path / "c").exists()
+    with pytest.raises(rnnkit.ConfigError, match=r"is a 'lm' run, not 'classify'"):
+        rnnkit.train("classify", out=tmp_path / "d", init_from=str(source.run.path), progress=False)
 
 
 def test_training_draws_the_loss_curves(tmp_path):

@@ -457,6 +457,11 @@ class Task:
     search_space: ClassVar[dict[str, tuple]] = {}
     #: text after the flags in ``rnnkit train TASK --help`` (a drawing, an example)
     epilog: ClassVar[str] = ""
+    #: the data options its assets are fitted by (tokenizer, vocabulary, scaler): a run
+    #: started ``--init-from`` another takes that run's assets, so it cannot change them
+    asset_options: ClassVar[tuple[str, ...]] = (
+        "tokenizer", "target_tokenizer", "lowercase", "min_freq", "max_vocab", "vectors",
+    )  # fmt: skip
 
     # -- data --------------------------------------------------------------------------
     def read_splits(self, config: RunConfig) -> Splits:
@@ -706,7 +711,9 @@ def train(
         sections = _sections(cfg, options)
         for section, values in sections.items():
             cfg.set(section, values)
-        plan_limits(cfg, _given_train(task_obj, config, sections["train"]))
+        given = _given(task_obj, config, sections)
+        source = _inherit(task_obj, cfg, given) if cfg.train.init_from else None
+        plan_limits(cfg, given["train"])
         for name in ("data", "valid"):
             if getattr(cfg.data, name, None) is not None:
                 setattr(cfg.data, name, str(Path(getattr(cfg.data, name)).resolve()))
@@ -723,7 +730,7 @@ def train(
             if distributed.is_main_process():
                 run.save_config(cfg)  # the new limits, in this release's format
         else:
-            assets, data = task_obj.setup(cfg)
+            assets, data = task_obj.setup(cfg, run=source)  # --init-from: its assets
             check_memory(task_obj, cfg, training=True)
             if run is not None:
                 task_obj.save_assets(run, assets)
@@ -783,19 +790,45 @@ def plan_limits(cfg: RunConfig, given: set[str]) -> None:
         t.min_steps = None
 
 
-def _given_train(task: Task, config, options: dict[str, Any]) -> set[str]:
-    """The train settings a user gave: as options, in a TOML/dict config, or (for a
-    RunConfig object) those that differ from the task's defaults."""
-    given = set(options)
+def _given(task: Task, config, sections: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
+    """The settings a user gave, by section: as options, in a TOML/dict config, or (for
+    a RunConfig object) those that differ from the task's defaults."""
+    given = {section: set(values) for section, values in sections.items()}
     if isinstance(config, RunConfig):
-        default = task.Config().train
-        given |= {f.name for f in fields(config.train)
-                  if getattr(config.train, f.name) != getattr(default, f.name)}  # fmt: skip
-    elif isinstance(config, dict):
-        given |= set(config.get("train", {}))
+        default = task.Config()
+        for section in given:
+            mine, theirs = getattr(config, section), getattr(default, section)
+            given[section] |= {f.name for f in fields(mine)
+                               if getattr(mine, f.name) != getattr(theirs, f.name)}  # fmt: skip
     elif config is not None:
-        given |= set(read_toml(config).get("train", {}))
+        document = config if isinstance(config, dict) else read_toml(config)
+        for section in given:
+            given[section] |= set(document.get(section, {}))
     return given
+
+
+def _inherit(task: Task, cfg: RunConfig, given: dict[str, set[str]]) -> RunDirectory:
+    """``--init-from RUN``: the new run continues RUN's model. It takes RUN's model and
+    data options, except those given and the data themselves, and (in :meth:`Task.setup`)
+    RUN's assets, so that each weight keeps its meaning: the same vocabulary behind the
+    embedding rows, the same labels behind the outputs, the same scaler. Returns RUN."""
+    source = RunDirectory.open(cfg.train.init_from)
+    theirs = load_config(source)
+    if theirs.task != cfg.task:
+        raise ConfigError(f"--init-from {source.path} is a {theirs.task!r} run, not {cfg.task!r}")
+    for name in sorted(given["data"] & set(task.asset_options)):
+        mine, before = getattr(cfg.data, name), getattr(theirs.data, name, None)
+        if mine != before:
+            raise ConfigError(
+                f"--init-from {source.path} keeps that run's vocabulary, labels and scaling, "
+                f"fitted with {name} {before!r}; it cannot change to {mine!r}"
+            )
+    for section in ("model", "data"):
+        mine = getattr(cfg, section)
+        for f in fields(getattr(theirs, section)):
+            if f.name not in given[section] and f.name not in ("data", "valid"):
+                setattr(mine, f.name, getattr(getattr(theirs, section), f.name))
+    return source
 
 
 def _new_config(task: Task, config) -> RunConfig:
@@ -836,8 +869,8 @@ def _fit(
                 source.load_weights(model, device=device)
             except CheckpointError as e:
                 raise ConfigError(
-                    f"--init-from {cfg.train.init_from}: {e}; give the model options of that "
-                    "run (its config.json)"
+                    f"--init-from {cfg.train.init_from}: {e}; leave out the model options "
+                    "that change its shape (the run takes that run's own)"
                 ) from None
         program = task_obj.program(model, data, cfg, info)
         callbacks = list(callbacks)

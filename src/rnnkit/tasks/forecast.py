@@ -573,6 +573,7 @@ class ForecastTask(Task):
     Predictor = ForecastPredictor
     Assets = ForecastAssets
     higher_is_better = frozenset()
+    asset_options = ("features", "target", "scaler", "transform")
     search_space = {
         "lr": ("log", 1e-3, 1e-2),
         "hidden_size": ("int", 16, 128, 16),

@@ -602,6 +602,10 @@ class LanguageModelTask(Task):
 
     def setup(self, config: RunConfig, run: RunDirectory | None = None):
         if run is not None and config.model.kind == "ngram":
+            if config.train.init_from:
+                raise ConfigError(
+                    "an n-gram model is counted, not trained: --init-from does not apply"
+                )
             raise ConfigError("an n-gram model is fitted in one pass: there is nothing to resume")
         return super().setup(config, run)
 

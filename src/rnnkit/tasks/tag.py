@@ -555,6 +555,7 @@ class TaggingTask(Task):
     Predictor = TaggerPredictor
     Assets = TagAssets
     higher_is_better = frozenset({"accuracy", "precision", "recall", "f1", "auto"})
+    asset_options = (*Task.asset_options, "scheme")
     search_space = {
         "lr": ("log", 1e-3, 3e-2),
         "hidden_size": ("int", 64, 256, 32),
