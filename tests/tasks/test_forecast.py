@@ -259,6 +259,26 @@ def test_bad_input_is_one_line_naming_file_and_row(tmp_path, capsys, text, where
     assert not (tmp_path / "run").exists()
 
 
+def test_a_run_started_from_another_keeps_its_columns_window_and_scaling(trained, tmp_path):
+    """--init-from on another series: the source's features, target, lookback, horizon
+    and scaler (its weights read numbers scaled that way), not a refit on the new rows;
+    another target is refused."""
+    model, out, _ = trained
+    other = _prices(tmp_path / "other.csv", rows=200, seed=3)
+    new = rnnkit.train(
+        "forecast", data=str(other), out=tmp_path / "b", init_from=str(out),
+        max_steps=2, progress=False,
+    )  # fmt: skip
+    for name in ("features", "target", "lookback", "horizon"):
+        assert getattr(new.config.data, name) == getattr(model.config.data, name), name
+    assert new.run.load_json("scaler.json") == model.run.load_json("scaler.json")
+    with pytest.raises(rnnkit.ConfigError, match=r"fitted with target 'Close'; .* 'Open'"):
+        rnnkit.train(
+            "forecast", data=str(other), target="Open", out=tmp_path / "c",
+            init_from=str(out), max_steps=1, progress=False,
+        )  # fmt: skip
+
+
 def test_the_ridge_started_weights_compete_so_a_run_never_ends_worse_on_valid(trained):
     """forecast's default --eval-at-start: the model is evaluated at its ridge start
     (step 0), and the weights it ends with are no worse than that on the valid windows."""

@@ -65,6 +65,22 @@ def test_run_directory_holds_the_contract_files(trained):
     assert tagger.tag_names == tags["tags"]
 
 
+def test_a_run_started_from_another_fine_tunes_it_on_new_sentences(trained, tmp_path):
+    """--init-from with the task's defaults: the source's words, characters and tags,
+    entity F1 resolved as the metric (the tagger resolved it beside its vocabulary, so a
+    run that takes the source's vocabulary did not, and failed at its first evaluation)."""
+    tagger, out, root = trained
+    more = _write_conll(tmp_path / "more.conll", load_ner("train")[300:360])
+    new = rnnkit.train(
+        "tag", data=str(more), valid=str(root / "dev.conll"), out=tmp_path / "b",
+        init_from=str(out), max_steps=2, progress=False,
+    )  # fmt: skip
+    assert new.config.train.metric == "f1" and new.tag_names == tagger.tag_names
+    assert new.run.load_json("vocab.json") == tagger.run.load_json("vocab.json")
+    assert new.config.model.hidden_size == TINY["hidden_size"]
+    assert "f1" in rnnkit.load(tmp_path / "b").evaluate(str(root / "dev.conll"))
+
+
 def test_predict_refuses_empty_input_a_bare_string_and_top_k(trained):
     tagger, _, _ = trained
     with pytest.raises(DataError, match="input 1"):

@@ -576,8 +576,6 @@ class TaggingTask(Task):
     def fit_assets(self, config: RunConfig, splits: Splits) -> TagAssets:
         d = config.data
         scheme = detect_scheme(splits.train) if d.scheme == "auto" else d.scheme
-        if config.train.metric == "auto":  # the task's own metric; config.json records it
-            config.train.metric = "f1" if scheme in SPAN_SCHEMES else "accuracy"
         tokenizer = make_tokenizer(d.tokenizer, **_tokenizer_options(d.tokenizer))
         words = (t.lower() if d.lowercase else t for s in splits.train for t in s.tokens)
         vocab = build_vocab(words, min_freq=d.min_freq, max_size=d.max_vocab)
@@ -596,6 +594,8 @@ class TaggingTask(Task):
 
     def prepare(self, config: RunConfig, splits: Splits, assets: TagAssets) -> TagData:
         a, lowercase = assets, config.data.lowercase
+        if config.train.metric == "auto":  # the task's own metric; config.json records it
+            config.train.metric = "f1" if a.scheme in SPAN_SCHEMES else "accuracy"
         train = tagged_dataset(
             splits.train, a.vocab, a.char_vocab, a.tag_names, lowercase, splits.train_source
         )
