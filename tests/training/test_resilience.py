@@ -69,7 +69,10 @@ def _wait_for_step(run: RunDirectory, at_least: int, proc: subprocess.Popen) -> 
     while time.time() < deadline:
         assert proc.poll() is None, proc.stderr.read()
         if run.has_checkpoint():
-            step = run.load_trainer_state()["step"]
+            try:
+                step = run.load_trainer_state()["step"]
+            except CheckpointError:  # read while the live run rotated its checkpoints
+                step = -1
             if step >= at_least:
                 return step
         time.sleep(0.05)
