@@ -225,6 +225,9 @@ def test_init_from_continues_the_source_runs_model_on_new_text(tmp_path):
             min_freq=2, max_steps=1, progress=False,
         )  # fmt: skip
     assert not (tmp_path / "c").exists()
+    with pytest.raises(rnnkit.ConfigError, match=r"n-gram model is counted, not trained"):
+        rnnkit.train("lm", data=str(other), out=tmp_path / "e", kind="ngram",
+                     init_from=str(source.run.path), progress=False)  # fmt: skip
     with pytest.raises(rnnkit.ConfigError, match=r"is a 'lm' run, not 'classify'"):
         rnnkit.train("classify", out=tmp_path / "d", init_from=str(source.run.path), progress=False)
 

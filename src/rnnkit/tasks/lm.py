@@ -582,8 +582,6 @@ class LanguageModelTask(Task):
         return LMAssets(tokenizer, vocab)
 
     def prepare(self, config: RunConfig, splits: Splits, assets: LMAssets) -> LMData:
-        if config.model.kind == "ngram" and config.train.init_from:
-            raise ConfigError("an n-gram model is counted, not trained: --init-from does not apply")
         (train,), (valid,) = splits.train, splits.valid
         train_ids = encode_text(train, assets.tokenizer, assets.vocab)
         valid_ids = encode_text(valid, assets.tokenizer, assets.vocab)
