@@ -191,7 +191,7 @@ def test_init_from_loads_weights_with_a_fresh_optimiser(tmp_path):
         )
 
 
-def test_init_from_continues_the_source_runs_model_on_new_text(tmp_path):
+def test_init_from_continues_the_source_runs_model_on_new_text(tmp_path, monkeypatch):
     """The README's promise, on the case it exists for: fine-tuning on other text. The
     new run takes the source's model options (none given here) and its vocabulary, so
     every embedding row keeps its character, even where the new text's characters
@@ -199,11 +199,12 @@ def test_init_from_continues_the_source_runs_model_on_new_text(tmp_path):
     source = _train_tiny(tmp_path / "a", max_steps=3, dropout=0.0)
     other = tmp_path / "other.txt"
     other.write_text("zebra quartz jumped over the lazy dog; éclair\n" * 40, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
     new = rnnkit.train(
         "lm",
         data=str(other),
         out=tmp_path / "b",
-        init_from=str(source.run.path),
+        init_from="a",  # recorded whole: config.json says where the weights came from
         max_steps=1,
         lr=1e-12,
         schedule="constant",
@@ -213,6 +214,7 @@ def test_init_from_continues_the_source_runs_model_on_new_text(tmp_path):
     assert new.config.to_dict()["model"] == source.config.to_dict()["model"]
     assert new.config.data.batch_size == 2  # the source's data options, but its own data
     assert Path(new.config.data.data) == other.resolve()
+    assert new.config.train.init_from == str((tmp_path / "a").resolve())
     assert new.run.load_json("vocab.json") == source.run.load_json("vocab.json")
     for k, v in source.model.state_dict().items():
         torch.testing.assert_close(new.model.state_dict()[k], v, atol=1e-6, rtol=0)

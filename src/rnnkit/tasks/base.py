@@ -712,7 +712,10 @@ def train(
         for section, values in sections.items():
             cfg.set(section, values)
         given = _given(task_obj, config, sections)
-        source = _inherit(task_obj, cfg, given) if cfg.train.init_from else None
+        source = None
+        if cfg.train.init_from:  # config.json records where the weights came from
+            cfg.train.init_from = str(Path(cfg.train.init_from).resolve())
+            source = _inherit(task_obj, cfg, given)
         plan_limits(cfg, given["train"])
         for name in ("data", "valid"):
             if getattr(cfg.data, name, None) is not None:
