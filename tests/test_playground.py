@@ -96,7 +96,10 @@ class Serve:
 
 @pytest.fixture(scope="module")
 def server(runs):
-    serve = Serve([runs / name for name in ("lm", "clf", "ner", "load", "rev")])
+    # --max-new: a stream long enough that a Stop surely comes in the middle of it
+    serve = Serve(
+        [runs / name for name in ("lm", "clf", "ner", "load", "rev")], "--max-new", "20000"
+    )
     yield serve
     serve.close()
 
@@ -182,14 +185,17 @@ def test_a_language_model_streams_its_text(page, server, runs, shots):
 
 def test_stop_ends_a_stream(page, server):
     _open(page, server, "lm")
-    page.fill("#opt-max_new", "2000")
+    page.fill("#opt-max_new", "20000")
     page.focus("#input")
     page.keyboard.press("Control+Enter")
     page.wait_for_function("document.getElementById('generated')?.dataset.pieces > 0")
     page.keyboard.press("Escape")
     page.wait_for_function("document.getElementById('status').textContent === 'Stopped.'")
     pieces = int(page.get_attribute("#generated", "data-pieces"))
-    assert 0 < pieces < 2000
+    assert 0 < pieces < 20000
+    page.wait_for_timeout(300)  # nothing more is read or said after the Stop
+    assert int(page.get_attribute("#generated", "data-pieces")) == pieces
+    assert page.text_content("#status") == "Stopped."
     assert page.is_enabled("#run")
 
 

@@ -245,6 +245,14 @@ async function generate(signal) {
       pieces += 1;
       text.dataset.pieces = pieces;
     }
+    // Let a key press or a click (Stop) in between chunks: a long stream already
+    // received is read from the buffer without a pause, and aborting the request no
+    // longer ends it, so a Stop waiting behind it would come after "Done".
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (signal.aborted) {
+      reader.cancel().catch(() => {});
+      throw new DOMException("stopped", "AbortError");
+    }
   }
   $("raw-json").textContent = JSON.stringify({prompt, output: text.textContent}, null, 2);
   status(`Done: ${pieces} tokens.`);
