@@ -152,6 +152,11 @@ def main() -> None:
     parser.add_argument(
         "--seeds", default="0", help="comma-separated seeds: the model's mean, and each seed's"
     )
+    parser.add_argument(
+        "--options",
+        default="{}",
+        help='more rnnkit.train options as JSON, for an ablation: \'{"lowercase": false}\'',
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -160,6 +165,7 @@ def main() -> None:
         options["epochs"] = args.epochs
     if args.char_lm:
         options["char_lm"] = args.char_lm
+    options.update(json.loads(args.options))
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         if not args.no_embedded:

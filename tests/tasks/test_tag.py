@@ -14,6 +14,7 @@ from rnnkit.cli import main
 from rnnkit.data.conll import read_conll
 from rnnkit.data.embedded.synthetic_ner import load_ner
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.tasks.tag import TaggingTask
 
 TINY = dict(
     hidden_size=24,
@@ -58,6 +59,9 @@ def test_run_directory_holds_the_contract_files(trained):
         assert (out / name).is_file(), name
     config = json.loads((out / "config.json").read_text())
     assert config["model"]["crf"] is True and config["model"]["bidirectional"] is True
+    # entity spans: words keep their case ("Kim" and "kim" are two rows), recorded as such
+    assert config["data"]["lowercase"] is False
+    assert any(w != w.lower() for w in tagger.vocab.itos)
     assert config["train"]["metric"] == "f1"  # span tags: "auto" is entity F1, recorded
     tags = json.loads((out / "tags.json").read_text())
     assert tags["scheme"] == "BIO"  # detected from the training tags
@@ -141,6 +145,7 @@ def test_conllu_pos_tags_train_without_spans(tmp_path):
     for i in range(40):
         sentence = [("DET", words["DET"][i % 2]), ("NOUN", words["NOUN"][i % 3]),
                     ("VERB", words["VERB"][i % 2]), ("DET", "the"), ("NOUN", words["NOUN"][i % 2])]  # fmt: skip
+        sentence[0] = ("DET", sentence[0][1].capitalize())  # "The", "A": first words
         rows += [f"{k + 1}\t{w}\t{w}\t{p}\t_\t_\t0\tdep\t_\t_" for k, (p, w) in enumerate(sentence)]
         rows.append("")
     data = tmp_path / "pos.conllu"
@@ -150,6 +155,15 @@ def test_conllu_pos_tags_train_without_spans(tmp_path):
     assert metrics["scheme"] == "none" and set(metrics["per_type"]) == {"DET", "NOUN", "VERB"}
     assert metrics["accuracy"] > 0.9
     assert tagger.config.train.metric == "accuracy"  # POS tags: the best weights by accuracy
+    # POS tags: the words' vocabulary is lowercased (their characters keep their case)
+    assert tagger.config.data.lowercase is True
+    assert "the" in tagger.vocab.stoi and "The" not in tagger.vocab.stoi
+    assert "T" in tagger.char_vocab.stoi
+    loaded = rnnkit.load(tmp_path / "run")  # config.json records the resolved value
+    assert loaded.config.data.lowercase is True
+    (words,) = loaded._dataset([["THE", "the"]]).words  # looked up lowercased at predict too
+    assert words[0] == words[1] == loaded.vocab.stoi["the"]
+    assert TaggingTask().export_info(loaded)["lowercase"] is True  # an export says so
     (result,) = tagger.predict(["the cat likes a tree"])
     assert "spans" not in result and result["tags"][0] == "DET"
 
