@@ -155,7 +155,7 @@ def main() -> None:
     parser.add_argument(
         "--options",
         default="{}",
-        help='more rnnkit.train options as JSON, for an ablation: \'{"lowercase": false}\'',
+        help="more rnnkit.train options as JSON, for an ablation: '{\"lowercase\": false}'",
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
