@@ -278,6 +278,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--epochs", type=int, default=None, help="default: the task's (the budget is a cap)"
     )
+    parser.add_argument(
+        "--options",
+        default="{}",
+        help="more rnnkit.train options as JSON, for an ablation: '{\"ema\": null}'",
+    )
     args = parser.parse_args(argv)
 
     seeds = [int(seed) for seed in args.seeds.split(",")]
@@ -288,6 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     for key in ("window_norm", "highway", "patch"):
         if getattr(args, key) is not None:
             common[key] = getattr(args, key)
+    common.update(json.loads(args.options))
     jobs = []
     if not args.no_embedded:
         jobs += [(name, SETTINGS[name]) for name in (args.only or SETTINGS)]

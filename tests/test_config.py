@@ -112,6 +112,11 @@ def test_a_default_is_turned_off_by_its_word_from_the_cli_toml_and_api(tmp_path,
     ema = {p.name: p for p in _command("lm").params}["ema"]  # lm's default: 0.995
     assert ema.type.convert("off", ema, None) == "off" and ema.type.convert("0.9", ema, None) == 0.9
     assert LMConfig.from_dict({"train": {"ema": "off"}}).train.ema is None
+    # tag's None is a rule (the average for POS tags), so its "off" is the number 0
+    ema = {p.name: p for p in _command("tag").params}["ema"]
+    assert ema.type.convert("OFF", ema, None) == "off" and ema.type.convert("0", ema, None) == 0
+    assert TagConfig.from_dict({"train": {"ema": "off"}}).train.ema == 0.0
+    assert TagConfig.from_dict({"train": {"ema": "none"}}).train.ema is None  # the rule
     # a string field's word is a value (a file named "off"), not None
     assert TagConfig.from_dict({"data": {"vectors": "off"}}).data.vectors == "off"
 

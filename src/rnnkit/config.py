@@ -123,7 +123,8 @@ def derived(help: str, default: Any = 0) -> Any:
 def override(klass: type, name: str, default: Any, **metadata: Any) -> Any:
     """``klass``'s field ``name`` (help, bounds, flag) with another default, and any
     metadata changed (``choices=...``), for a task whose section redeclares it
-    (``cell: str = override(TextModelConfig, "cell", "gru")``)."""
+    (``cell: str = override(TextModelConfig, "cell", "gru")``). ``off=N``: where the
+    field's None is a rule rather than off, the number that the word ``off`` sets."""
     for f in fields(klass):
         if f.name == name:
             return field(default=default, metadata={**f.metadata, **metadata})
@@ -442,7 +443,9 @@ class RunConfig:
                     f"{where}{key} is derived from the data ({f.metadata['help']}); "
                     "it cannot be set"
                 )
-            if isinstance(value, str) and value.lower() in none_words(f, hints[key]):
+            if isinstance(value, str) and value.lower() == "off" and "off" in f.metadata:
+                value = f.metadata["off"]  # None means "by a rule" here, so "off" is a number
+            elif isinstance(value, str) and value.lower() in none_words(f, hints[key]):
                 value = None  # "off", "all", "none": a task's default turned off
             setattr(target, key, _typed(hints[key], key, value, source or f"[{section}]"))
 

@@ -73,7 +73,8 @@ def _flags(f: dataclasses.Field) -> list[str]:
 
 
 class NumberOrNone(click.ParamType):
-    """An int or a float, or one of the words that set the field to None (``off``)."""
+    """An int or a float, or one of the words that set the field to None (``off``); for a
+    field whose None is a rule, its ``off`` metadata is the number ``off`` stands for."""
 
     def __init__(self, number: type, words: frozenset[str]) -> None:
         self.number = click.INT if number is int else click.FLOAT
@@ -83,7 +84,7 @@ class NumberOrNone(click.ParamType):
 
     def convert(self, value, param, ctx):
         if isinstance(value, str) and value.lower() in self.words:
-            return value.lower()  # the config reads it as None
+            return value.lower()  # the config reads it as None (or as the field's "off")
         try:
             return self.number.convert(value, param, ctx)
         except click.BadParameter:
@@ -105,6 +106,8 @@ def _option(f: dataclasses.Field, annotation, default, group: str) -> click.Opti
         return GroupedOption([*flags, f.name], **kwargs)
     if m.get("choices"):
         kwargs["type"] = click.Choice([str(c) for c in m["choices"]])
+    elif allowed in ([int], [float]) and "off" in m:  # --ema off: the number meaning off
+        kwargs["type"] = NumberOrNone(allowed[0], frozenset({"off"}))
     elif allowed in ([int], [float]) and default is not None and none_words(f, annotation):
         kwargs["type"] = NumberOrNone(allowed[0], none_words(f, annotation))  # --x off
     elif allowed in ([int], [float]):

@@ -14,7 +14,7 @@ from rnnkit.cli import main
 from rnnkit.data.conll import read_conll
 from rnnkit.data.embedded.synthetic_ner import load_ner
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.tag import TaggingTask
+from rnnkit.tasks.tag import POS_EMA, TaggingTask
 
 TINY = dict(
     hidden_size=24,
@@ -63,6 +63,7 @@ def test_run_directory_holds_the_contract_files(trained):
     assert config["data"]["lowercase"] is False
     assert any(w != w.lower() for w in tagger.vocab.itos)
     assert config["train"]["metric"] == "f1"  # span tags: "auto" is entity F1, recorded
+    assert config["train"]["ema"] == 0.0  # span tags: no moving average, recorded
     tags = json.loads((out / "tags.json").read_text())
     assert tags["scheme"] == "BIO"  # detected from the training tags
     assert config["model"]["num_classes"] == len(tags["tags"]) == 9  # O + B/I of 4 types
@@ -164,6 +165,13 @@ def test_conllu_pos_tags_train_without_spans(tmp_path):
     (words,) = loaded._dataset([["THE", "the"]]).words  # looked up lowercased at predict too
     assert words[0] == words[1] == loaded.vocab.stoi["the"]
     assert TaggingTask().export_info(loaded)["lowercase"] is True  # an export says so
+    # POS tags: the moving average of the weights is evaluated and kept, recorded
+    assert tagger.config.train.ema == loaded.config.train.ema == POS_EMA
+    assert loaded.run.load_trainer_state()["ema"]  # the checkpoint holds the average
+    old = json.loads((tmp_path / "run" / "config.json").read_text())
+    old["train"]["ema"] = None  # a run saved before the rule: null was off, and stays off
+    (tmp_path / "run" / "config.json").write_text(json.dumps(old))
+    assert rnnkit.load(tmp_path / "run").config.train.ema == 0.0
     (result,) = tagger.predict(["the cat likes a tree"])
     assert "spans" not in result and result["tags"][0] == "DET"
 
