@@ -116,7 +116,8 @@ def test_a_default_is_turned_off_by_its_word_from_the_cli_toml_and_api(tmp_path,
     ema = {p.name: p for p in _command("tag").params}["ema"]
     assert ema.type.convert("OFF", ema, None) == "off" and ema.type.convert("0", ema, None) == 0
     assert TagConfig.from_dict({"train": {"ema": "off"}}).train.ema == 0.0
-    assert TagConfig.from_dict({"train": {"ema": "none"}}).train.ema is None  # the rule
+    assert TagConfig.from_dict({"train": {"ema": "none"}}).train.ema == 0.0
+    assert TagConfig().train.ema is None  # unset: the rule, resolved from the tags
     # a string field's word is a value (a file named "off"), not None
     assert TagConfig.from_dict({"data": {"vectors": "off"}}).data.vectors == "off"
 

@@ -443,8 +443,8 @@ class RunConfig:
                     f"{where}{key} is derived from the data ({f.metadata['help']}); "
                     "it cannot be set"
                 )
-            if isinstance(value, str) and value.lower() == "off" and "off" in f.metadata:
-                value = f.metadata["off"]  # None means "by a rule" here, so "off" is a number
+            if isinstance(value, str) and value.lower() in ("off", "none") and "off" in f.metadata:
+                value = f.metadata["off"]  # None means "by a rule" here: off is a number
             elif isinstance(value, str) and value.lower() in none_words(f, hints[key]):
                 value = None  # "off", "all", "none": a task's default turned off
             setattr(target, key, _typed(hints[key], key, value, source or f"[{section}]"))

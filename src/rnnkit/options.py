@@ -107,7 +107,7 @@ def _option(f: dataclasses.Field, annotation, default, group: str) -> click.Opti
     if m.get("choices"):
         kwargs["type"] = click.Choice([str(c) for c in m["choices"]])
     elif allowed in ([int], [float]) and "off" in m:  # --ema off: the number meaning off
-        kwargs["type"] = NumberOrNone(allowed[0], frozenset({"off"}))
+        kwargs["type"] = NumberOrNone(allowed[0], frozenset({"off", "none"}))
     elif allowed in ([int], [float]) and default is not None and none_words(f, annotation):
         kwargs["type"] = NumberOrNone(allowed[0], none_words(f, annotation))  # --x off
     elif allowed in ([int], [float]):
