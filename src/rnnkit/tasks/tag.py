@@ -194,6 +194,9 @@ class TagDataConfig(TextDataConfig):
         pass
 
 
+POS_EMA = 0.998  # TagTrainConfig.ema for tags that are not spans
+
+
 @dataclass
 class TagTrainConfig(TrainConfig):
     # The moving average of the weights, by the kind of tags (300 s on the dev parts, one
@@ -204,12 +207,9 @@ class TagTrainConfig(TrainConfig):
         TrainConfig,
         "ema",
         None,
-        none="0.998 for tags that are not spans (POS), 0 (off) for entity spans",
+        none=f"{POS_EMA} for tags that are not spans (POS), 0 (off) for entity spans",
         off=0.0,  # --ema off, as other tasks take it (None is the rule here)
     )
-
-
-POS_EMA = 0.998  # TagTrainConfig.ema for tags that are not spans
 
 
 @dataclass
