@@ -12,6 +12,11 @@ ratio is the ratio of the medians, so load from other processes shifts both.
     python benchmarks/bench_recurrent.py            # H=256, N=32, L=128 and 512
     python benchmarks/bench_recurrent.py --quick    # H=64, N=8, L=32 and 64
     python benchmarks/bench_recurrent.py --device cuda   # on a GPU (cuDNN for torch.nn)
+
+``packed_bidirectional_lstm``: a bidirectional LSTM over a packed batch of mixed
+lengths (a tagger's sentences, and its words' characters), rnnkit's over torch.nn's,
+the same weights and batch. On CPU rnnkit runs such a batch padded through the fused
+kernel where that is faster (``rnnkit.nn._stack``), with the same results.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import sys
 import time
 
 import torch
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
 from rnnkit.nn import make_recurrent
 
@@ -56,7 +62,7 @@ def time_fwd_bwd(module: torch.nn.Module, x: torch.Tensor) -> float:
     _sync(x)
     start = time.perf_counter()
     out, _ = module(x)
-    out.sum().backward()
+    (out.data if isinstance(out, PackedSequence) else out).sum().backward()
     _sync(x)
     return time.perf_counter() - start
 
@@ -70,6 +76,40 @@ def compare(candidate, reference, x, repeats: int) -> tuple[float, float]:
         cand.append(time_fwd_bwd(candidate, x))
         ref.append(time_fwd_bwd(reference, x))
     return statistics.median(cand), statistics.median(ref)
+
+
+# (name, N sequences, longest L, shortest, H_in, H): a tagger's sentences and its words
+PACKED_SHAPES = [
+    ("sentences: 32 of 8-25 words, 256 units", 32, 25, 8, 150, 256),
+    ("sentences: 32 of 20-60 words, 256 units", 32, 60, 20, 150, 256),
+    ("long: 32 of 100-200 steps, 256 units", 32, 200, 100, 100, 256),
+    ("words: 800 of 1-10 characters, 50 units", 800, 10, 1, 50, 50),
+]
+
+
+def packed_ratios(repeats: int, device: torch.device, quick: bool) -> dict:
+    """A bidirectional LSTM over a packed batch of mixed lengths, rnnkit over torch.nn.
+
+    The same weights and the same PackedSequence (``enforce_sorted=False``) for both.
+    """
+    rows = {}
+    for name, N, longest, shortest, H_in, H in PACKED_SHAPES[:2] if quick else PACKED_SHAPES:
+        ours = make_recurrent("lstm", H_in, H, bidirectional=True, batch_first=True).to(device)
+        reference = torch.nn.LSTM(H_in, H, bidirectional=True, batch_first=True).to(device)
+        reference.load_state_dict(ours.state_dict())
+        lengths = torch.randint(shortest, longest + 1, (N,))
+        x = pack_padded_sequence(
+            torch.randn(N, longest, H_in, device=device),
+            lengths,
+            batch_first=True,
+            enforce_sorted=False,
+        )
+        t, t_ref = compare(ours, reference, x, repeats)
+        rows[name] = {
+            "tokens_per_s": round(int(lengths.sum()) / t),
+            "ratio_vs_torch_lstm": round(t_ref / t, 3),
+        }
+    return rows
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -125,6 +165,7 @@ def main(argv: list[str] | None = None) -> dict:
         "torch": torch.__version__,
         "python": platform.python_version(),
         "results": results,
+        "packed_bidirectional_lstm": packed_ratios(args.repeats, device, args.quick),
         "goals": {
             "scratch_lstm_over_torch_lstm": min(
                 results[str(L)]["lstm/scratch"]["ratio_vs_torch_lstm"] for L in lengths

@@ -487,3 +487,42 @@ def test_every_call_uses_the_current_parameters(replace):
     torch.testing.assert_close(run(ours, x[:1]), want[:1], **TOL)
     if replace != "functional_call":
         torch.testing.assert_close(_step_loop(ours, x, None)[0], want, **TOL)
+
+
+@pytest.mark.parametrize("N, hidden, padded", [(4, 4, True), (300, 4, False), (300, 128, True)])
+def test_packed_lstm_on_cpu_runs_padded_through_the_fused_kernel_with_torchs_results(
+    N, hidden, padded, monkeypatch
+):
+    """A packed LSTM batch on CPU goes padded to the fused kernel (faster; see
+    RecurrentBase._padded_kernel), but for wide batches of narrow units, and gives
+    torch.nn's outputs, states and gradients either way, in training with dropout 1
+    between the layers too (the dropped layer reads zeros in both)."""
+    calls = []
+    run = LSTM._forward_padded_lstm
+    monkeypatch.setattr(
+        LSTM, "_forward_padded_lstm", lambda self, *a: calls.append(1) or run(self, *a)
+    )
+    for dropout in (0.0, 1.0):
+        ours, ref = make_pair(
+            "lstm",
+            "torch",
+            input_size=3,
+            hidden_size=hidden,
+            num_layers=2,
+            bidirectional=True,
+            batch_first=True,
+            dropout=dropout,
+        )
+        ours.train(dropout > 0)
+        ref.train(dropout > 0)
+        lengths = torch.randint(1, 7, (N,))
+        x = torch.randn(N, int(lengths.max()), 3)
+        state = [torch.randn(4, N, hidden), torch.randn(4, N, hidden)]
+        got, got_grads = run_and_grad(ours, x, state, lengths, batch_first=True)
+        want, want_grads = run_and_grad(ref, x, state, lengths, batch_first=True)
+        for g, w in zip(got, want):
+            torch.testing.assert_close(g, w, **TOL)
+        for name, want_grad in want_grads.items():  # sums over N * L terms: a scaled atol
+            atol = 1e-5 * max(1.0, float(want_grad.abs().max()))
+            torch.testing.assert_close(got_grads[name], want_grad, atol=atol, rtol=1e-5, msg=name)
+    assert len(calls) == (2 if padded else 0)

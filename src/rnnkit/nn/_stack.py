@@ -13,7 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import _VF, Tensor, nn
-from torch.nn.utils.rnn import PackedSequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.errors import ConfigError
 from rnnkit.nn._checks import (
@@ -29,6 +29,7 @@ from rnnkit.nn.dropout import locked_dropout, locked_dropout_packed
 
 __all__: list[str] = []
 
+_FREEZE = 1e4  # drives a sigmoid to exactly 0 or 1 in float32
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 _VF_FUNCS = {"RNN_TANH": "rnn_tanh", "RNN_RELU": "rnn_relu", "LSTM": "lstm", "GRU": "gru"}
 # One step through torch's cell kernels (what torch.nn.LSTMCell and friends call).
@@ -316,6 +317,8 @@ class RecurrentBase(nn.Module):
         locked = (
             self.variational_dropout and self.training and self.dropout > 0 and self.num_layers > 1
         )
+        if batch_sizes is not None and self._padded_kernel(data, int(batch_sizes[0])):
+            return self._forward_padded_lstm(data, batch_sizes, h0, c0, weights, locked)
         if not locked:
             return self._vf_call(
                 fn, data, batch_sizes, h0, c0, weights, self.num_layers, self.dropout
@@ -340,6 +343,103 @@ class RecurrentBase(nn.Module):
             hs.append(h)
             cs.append(c)
         return x, torch.cat(hs), (None if c0 is None else torch.cat(cs))
+
+    def _padded_kernel(self, data: Tensor, N: int) -> bool:
+        """Whether a packed batch of N sequences runs padded through the CPU's fused LSTM
+        kernel (oneDNN) instead, with the same results.
+
+        On CPU, torch runs a packed LSTM as a loop of small ops whose backward grows
+        with L^2 (each step's gradient is laid into a zero tensor of the whole input).
+        Measured on 2 cores, forward and backward, against ``torch.nn.LSTM`` on the same
+        packed batch (``benchmarks/bench_recurrent.py`` prints the ratios): a 256-unit
+        BiLSTM over 32 sentences of up to 25 words ran 1.8x faster padded, 2.9x at
+        200 steps, and 64 units 2.4x. The fused kernel loses only on wide batches of
+        short, narrow sequences (800 words of up to 10 characters, 50 units: 0.7x), so
+        those stay packed: a batch goes padded when N <= 256 or H >= 128. GRU and RNN
+        have no fused kernel on CPU and stay packed.
+        """
+        return (
+            (N <= 256 or self.hidden_size >= 128)
+            and self.mode == "LSTM"
+            and not self.proj_size
+            and data.is_cpu
+            and data.dtype == torch.float32
+            and torch.backends.mkldnn.is_available()
+            and torch.backends.mkldnn.enabled
+        )
+
+    def _forward_padded_lstm(
+        self,
+        data: Tensor,
+        batch_sizes: Tensor,
+        h0: Tensor,
+        c0: Tensor,
+        weights: list[Tensor],
+        locked: bool,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """A packed LSTM batch run padded, layer by layer and direction by direction.
+
+        ``data`` (T, H_in) is packed in the order of decreasing length (N sequences);
+        the result is packed the same way, with h_n and c_n (D*num_layers, N, H) as the
+        packed kernel gives them::
+
+            forward    a  b  c  _  _     run as is; h_n is the output at length - 1
+            backward   c  b  a  _  _     each sequence reversed within its length, run,
+                                         reversed back; h_n again at length - 1
+            c_n        an extra input column, 0 on real steps and 1 on padding, weighted
+                       -1e4 into the input gate and +1e4 into the forget gate: the
+                       gates are exactly 0 and 1 there (float32), so the cell state,
+                       and its gradient, pass the padding unchanged
+
+        Dropout between layers (ordinary or locked) is drawn on the padded layout.
+        """
+        N, steps = int(batch_sizes[0]), len(batch_sizes)
+        D = 2 if self.bidirectional else 1
+        H = self.hidden_size
+        lengths = (batch_sizes.unsqueeze(0) > torch.arange(N).unsqueeze(1)).sum(1)  # (N,)
+        position = torch.arange(steps).unsqueeze(0)  # (1, L)
+        real = position < lengths.unsqueeze(1)  # (N, L)
+        flip = torch.where(real, lengths.unsqueeze(1) - 1 - position, position).to(data.device)
+        last = (torch.arange(N, device=data.device), (lengths - 1).to(data.device))
+        x = pad_packed_sequence(PackedSequence(data, batch_sizes), batch_first=True)[0]
+        pad = (~real).to(data.device, data.dtype).unsqueeze(-1)  # (N, L, 1)
+        freeze = data.new_zeros(4 * H, 1)  # gates i, f, g, o
+        freeze[:H], freeze[H : 2 * H] = -_FREEZE, _FREEZE
+        per_direction = len(weights) // (self.num_layers * D)
+        hs, cs = [], []
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                x = (
+                    locked_dropout(x, self.dropout, True, True)
+                    if locked
+                    else F.dropout(x, self.dropout, True)
+                )
+            x = torch.cat([x, pad], dim=-1)  # (N, L, H_in + 1)
+            outs = []
+            for direction in range(D):
+                k = layer * D + direction
+                w = weights[k * per_direction : (k + 1) * per_direction]
+                w = [torch.cat([w[0], freeze], dim=1), *w[1:]]
+                inp = x if direction == 0 else x.gather(1, flip.unsqueeze(-1).expand_as(x))
+                out, _, c = torch.lstm(
+                    inp,
+                    (h0[k : k + 1], c0[k : k + 1]),
+                    w,
+                    self.bias,
+                    1,
+                    0.0,
+                    self.training,
+                    False,
+                    True,
+                )  # out (N, L, H), c (1, N, H)
+                hs.append(out[last])  # (N, H)
+                cs.append(c[0])
+                if direction == 1:
+                    out = out.gather(1, flip.unsqueeze(-1).expand_as(out))
+                outs.append(out)
+            x = outs[0] if D == 1 else torch.cat(outs, dim=-1)  # (N, L, D*H)
+        out = pack_padded_sequence(x, lengths, batch_first=True).data  # (T, D*H)
+        return out, torch.stack(hs), torch.stack(cs)
 
     def _one_step(
         self, x: Tensor, h0: Tensor, c0: Tensor | None
