@@ -12,6 +12,7 @@ ratio is the ratio of the medians, so load from other processes shifts both.
     python benchmarks/bench_recurrent.py            # H=256, N=32, L=128 and 512
     python benchmarks/bench_recurrent.py --quick    # H=64, N=8, L=32 and 64
     python benchmarks/bench_recurrent.py --device cuda   # on a GPU (cuDNN for torch.nn)
+    python benchmarks/bench_recurrent.py --packed-only --repeats 5   # the packed table only
 
 ``packed_bidirectional_lstm``: a bidirectional LSTM over a packed batch of mixed
 lengths (a tagger's sentences, and its words' characters), rnnkit's over torch.nn's,
@@ -118,10 +119,23 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument(
+        "--packed-only", action="store_true", help="only the packed bidirectional LSTM ratios"
+    )
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    if args.packed_only:
+        report = {
+            "benchmark": "packed bidirectional LSTM forward+backward",
+            "threads": torch.get_num_threads(),
+            "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+            "torch": torch.__version__,
+            "packed_bidirectional_lstm": packed_ratios(args.repeats, device, args.quick),
+        }
+        print(json.dumps(report))
+        return report
     H, N, lengths = (64, 8, [32, 64]) if args.quick else (256, 32, [128, 512])
 
     torch_lstm = torch.nn.LSTM(H, H).to(device)

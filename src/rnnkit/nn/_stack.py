@@ -41,6 +41,11 @@ _CELL_FUNCS = {
 }
 
 
+def _time_index(x: Tensor, index: Tensor) -> Tensor:
+    """``x[n, index[n, t]]`` for every n and t: (N, L, F) with index (N, L)."""
+    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.size(-1)))
+
+
 class RecurrentBase(nn.Module):
     """Shared machinery of RNN, LSTM and GRU; see the subclasses for the equations."""
 
@@ -386,10 +391,10 @@ class RecurrentBase(nn.Module):
             forward    a  b  c  _  _     run as is; h_n is the output at length - 1
             backward   c  b  a  _  _     each sequence reversed within its length, run,
                                          reversed back; h_n again at length - 1
-            c_n        an extra input column, 0 on real steps and 1 on padding, weighted
-                       -1e4 into the input gate and +1e4 into the forget gate: the
-                       gates are exactly 0 and 1 there (float32), so the cell state,
-                       and its gradient, pass the padding unchanged
+            c_n        an extra input column, 0 on real steps and 1e4 on padding, weighted
+                       -1 into the input gate and +1 into the forget gate: the gates
+                       are exactly 0 and 1 there (float32), so the cell state, and its
+                       gradient, pass the padding unchanged (as in rnnkit.nn.padded)
 
         Dropout between layers (ordinary or locked) is drawn on the padded layout.
         """
@@ -400,11 +405,11 @@ class RecurrentBase(nn.Module):
         position = torch.arange(steps).unsqueeze(0)  # (1, L)
         real = position < lengths.unsqueeze(1)  # (N, L)
         flip = torch.where(real, lengths.unsqueeze(1) - 1 - position, position).to(data.device)
-        last = (torch.arange(N, device=data.device), (lengths - 1).to(data.device))
+        last = (lengths - 1).to(data.device).view(N, 1)  # (N, 1)
         x = pad_packed_sequence(PackedSequence(data, batch_sizes), batch_first=True)[0]
-        pad = (~real).to(data.device, data.dtype).unsqueeze(-1)  # (N, L, 1)
-        freeze = data.new_zeros(4 * H, 1)  # gates i, f, g, o
-        freeze[:H], freeze[H : 2 * H] = -_FREEZE, _FREEZE
+        freeze = (~real).to(data.device, data.dtype).unsqueeze(-1) * _FREEZE  # (N, L, 1)
+        column = data.new_zeros(4 * H, 1)  # -1 into the input gate, +1 into forget
+        column[:H], column[H : 2 * H] = -1.0, 1.0
         per_direction = len(weights) // (self.num_layers * D)
         hs, cs = [], []
         for layer in range(self.num_layers):
@@ -414,13 +419,13 @@ class RecurrentBase(nn.Module):
                     if locked
                     else F.dropout(x, self.dropout, True)
                 )
-            x = torch.cat([x, pad], dim=-1)  # (N, L, H_in + 1)
+            x = torch.cat([x, freeze], dim=-1)  # (N, L, H_in + 1)
             outs = []
             for direction in range(D):
                 k = layer * D + direction
                 w = weights[k * per_direction : (k + 1) * per_direction]
-                w = [torch.cat([w[0], freeze], dim=1), *w[1:]]
-                inp = x if direction == 0 else x.gather(1, flip.unsqueeze(-1).expand_as(x))
+                w = [torch.cat([w[0], column], dim=1), *w[1:]]  # (4H, H_in + 1)
+                inp = x if direction == 0 else _time_index(x, flip)
                 out, _, c = torch.lstm(
                     inp,
                     (h0[k : k + 1], c0[k : k + 1]),
@@ -432,10 +437,10 @@ class RecurrentBase(nn.Module):
                     False,
                     True,
                 )  # out (N, L, H), c (1, N, H)
-                hs.append(out[last])  # (N, H)
+                hs.append(_time_index(out, last).squeeze(1))  # (N, H)
                 cs.append(c[0])
                 if direction == 1:
-                    out = out.gather(1, flip.unsqueeze(-1).expand_as(out))
+                    out = _time_index(out, flip)
                 outs.append(out)
             x = outs[0] if D == 1 else torch.cat(outs, dim=-1)  # (N, L, D*H)
         out = pack_padded_sequence(x, lengths, batch_first=True).data  # (T, D*H)

@@ -22,11 +22,9 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError
-from rnnkit.nn._stack import RecurrentBase
+from rnnkit.nn._stack import _FREEZE, RecurrentBase, _time_index
 
 __all__ = ["PaddedRecurrent", "check_exportable"]
-
-_FREEZE = 1e4  # drives a sigmoid to exactly 0 or 1 in float32
 
 
 def check_exportable(stack: nn.Module) -> None:
@@ -48,11 +46,6 @@ def check_exportable(stack: nn.Module) -> None:
         )
     if stack.proj_size:
         raise ConfigError("an LSTM with proj_size has no ONNX export path")
-
-
-def _time_index(x: Tensor, index: Tensor) -> Tensor:
-    """``x[n, index[n, t]]`` for every n and t: (N, L, F) with index (N, L)."""
-    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.size(-1)))
 
 
 class PaddedRecurrent(nn.Module):
