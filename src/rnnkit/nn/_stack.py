@@ -356,12 +356,12 @@ class RecurrentBase(nn.Module):
         On CPU, torch runs a packed LSTM as a loop of small ops whose backward grows
         with L^2 (each step's gradient is laid into a zero tensor of the whole input).
         Measured on 2 cores, forward and backward, against ``torch.nn.LSTM`` on the same
-        packed batch (``benchmarks/bench_recurrent.py`` prints the ratios): a 256-unit
-        BiLSTM over 32 sentences of up to 25 words ran 1.8x faster padded, 2.9x at
-        200 steps, and 64 units 2.4x. The fused kernel loses only on wide batches of
-        short, narrow sequences (800 words of up to 10 characters, 50 units: 0.7x), so
-        those stay packed: a batch goes padded when N <= 256 or H >= 128. GRU and RNN
-        have no fused kernel on CPU and stay packed.
+        packed batch (``benchmarks/bench_recurrent.py --packed-only``; docs/benchmarks.md):
+        a 256-unit BiLSTM over 32 sentences of 8-25 words ran 1.6x faster padded, 3.7x
+        over 100-200 steps. The fused kernel loses only on wide batches of short, narrow
+        sequences (800 words of up to 10 characters, 50 units: 0.7x), so those stay
+        packed: a batch goes padded when N <= 256 or H >= 128. GRU and RNN have no fused
+        kernel on CPU and stay packed.
         """
         return (
             (N <= 256 or self.hidden_size >= 128)
