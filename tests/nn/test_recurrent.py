@@ -12,6 +12,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.errors import ConfigError
 from rnnkit.nn import GRU, LSTM, RNN, GRUCell, LSTMCell
+from rnnkit.nn._stack import RecurrentBase
 
 TOL = {"atol": 1e-5, "rtol": 1e-5}
 
@@ -489,22 +490,33 @@ def test_every_call_uses_the_current_parameters(replace):
         torch.testing.assert_close(_step_loop(ours, x, None)[0], want, **TOL)
 
 
-@pytest.mark.parametrize("N, hidden, padded", [(4, 4, True), (300, 4, False), (300, 128, True)])
-def test_packed_lstm_on_cpu_runs_padded_through_the_fused_kernel_with_torchs_results(
-    N, hidden, padded, monkeypatch
+@pytest.mark.parametrize(
+    "kind, N, shortest, longest, hidden, padded",
+    [
+        ("lstm", 4, 1, 6, 4, True),
+        ("lstm", 300, 1, 6, 4, False),  # a wide batch of narrow units stays packed
+        ("lstm", 300, 1, 6, 128, True),
+        ("gru", 4, 1, 6, 4, False),  # L * T small: packed
+        ("gru", 64, 120, 128, 4, True),  # L * T >= 2**18, padding under a quarter
+        ("gru", 64, 8, 128, 4, False),  # as long, but half of it padding
+        ("rnn_tanh", 64, 120, 128, 4, False),  # the RNN always stays packed
+    ],
+)
+def test_a_packed_batch_on_cpu_runs_padded_where_faster_with_torchs_results(
+    kind, N, shortest, longest, hidden, padded, monkeypatch
 ):
-    """A packed LSTM batch on CPU goes padded to the fused kernel (faster; see
-    RecurrentBase._padded_kernel), but for wide batches of narrow units, and gives
-    torch.nn's outputs, states and gradients either way, in training with dropout 1
-    between the layers too (the dropped layer reads zeros in both)."""
+    """A packed batch on CPU goes padded to the whole-sequence kernel where that is
+    faster (RecurrentBase._padded_kernel's rule), and gives torch.nn's outputs, states
+    and gradients either way, in training with dropout 1 between the layers too (the
+    dropped layer reads zeros in both)."""
     calls = []
-    run = LSTM._forward_padded_lstm
+    run = RecurrentBase._forward_padded
     monkeypatch.setattr(
-        LSTM, "_forward_padded_lstm", lambda self, *a: calls.append(1) or run(self, *a)
+        RecurrentBase, "_forward_padded", lambda self, *a: calls.append(1) or run(self, *a)
     )
     for dropout in (0.0, 1.0):
         ours, ref = make_pair(
-            "lstm",
+            kind,
             "torch",
             input_size=3,
             hidden_size=hidden,
@@ -515,9 +527,10 @@ def test_packed_lstm_on_cpu_runs_padded_through_the_fused_kernel_with_torchs_res
         )
         ours.train(dropout > 0)
         ref.train(dropout > 0)
-        lengths = torch.randint(1, 7, (N,))
-        x = torch.randn(N, int(lengths.max()), 3)
-        state = [torch.randn(4, N, hidden), torch.randn(4, N, hidden)]
+        lengths = torch.randint(shortest, longest + 1, (N,))
+        lengths[N // 2] = longest
+        x = torch.randn(N, longest, 3)
+        state = [torch.randn(4, N, hidden) for _ in range(2 if kind == "lstm" else 1)]
         got, got_grads = run_and_grad(ours, x, state, lengths, batch_first=True)
         want, want_grads = run_and_grad(ref, x, state, lengths, batch_first=True)
         for g, w in zip(got, want):
@@ -526,3 +539,55 @@ def test_packed_lstm_on_cpu_runs_padded_through_the_fused_kernel_with_torchs_res
             atol = 1e-5 * max(1.0, float(want_grad.abs().max()))
             torch.testing.assert_close(got_grads[name], want_grad, atol=atol, rtol=1e-5, msg=name)
     assert len(calls) == (2 if padded else 0)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize(
+    "lengths, num_layers, bidirectional",
+    [([5], 1, False), ([5], 2, True), ([4, 4, 4], 1, True), ([3, 6, 1, 6], 1, False)],
+)
+def test_the_padded_path_matches_the_packed_one_on_edge_shapes(
+    kind, lengths, num_layers, bidirectional, monkeypatch
+):
+    """One sequence, equal lengths, one direction, a given state: the padded path
+    (forced) gives the packed kernel's results and gradients (forced packed)."""
+    torch.manual_seed(0)
+    cls = LSTM if kind == "lstm" else GRU
+    stack = cls(3, 5, num_layers, batch_first=True, bidirectional=bidirectional)
+    D = 2 if bidirectional else 1
+    lengths = torch.tensor(lengths)
+    x = torch.randn(len(lengths), int(lengths.max()), 3)
+    state = [
+        torch.randn(D * num_layers, len(lengths), 5) for _ in range(2 if kind == "lstm" else 1)
+    ]
+    results = {}
+    for padded in (True, False):
+        monkeypatch.setattr(RecurrentBase, "_padded_kernel", lambda self, d, b, p=padded: p)
+        results[padded] = run_and_grad(stack, x, state, lengths, batch_first=True)
+    (got, got_grads), (want, want_grads) = results[True], results[False]
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g, w, **TOL)
+    for name, want_grad in want_grads.items():
+        torch.testing.assert_close(got_grads[name], want_grad, **TOL, msg=name)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_locked_dropout_draws_the_same_masks_padded_and_packed(kind, monkeypatch):
+    """Variational (locked) dropout between layers, in training: the padded path draws
+    one mask per sequence and feature, as the packed path does, from the same seed."""
+    cls = LSTM if kind == "lstm" else GRU
+    torch.manual_seed(0)
+    stack = cls(3, 5, 3, batch_first=True, dropout=0.5, variational_dropout=True)
+    stack.train()
+    lengths = torch.tensor([2, 6, 4])
+    x = torch.randn(3, 6, 3)
+    outs = {}
+    for padded in (True, False):
+        monkeypatch.setattr(RecurrentBase, "_padded_kernel", lambda self, d, b, p=padded: p)
+        torch.manual_seed(1)
+        outs[padded] = run_and_grad(stack, x, None, lengths, batch_first=True)[0]
+    for g, w in zip(outs[True], outs[False]):
+        torch.testing.assert_close(g, w, **TOL)
+    torch.manual_seed(2)  # another seed, other masks: the dropout is on
+    other = run_and_grad(stack, x, None, lengths, batch_first=True)[0][0]
+    assert not torch.allclose(other, outs[True][0])

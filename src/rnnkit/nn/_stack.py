@@ -322,8 +322,8 @@ class RecurrentBase(nn.Module):
         locked = (
             self.variational_dropout and self.training and self.dropout > 0 and self.num_layers > 1
         )
-        if batch_sizes is not None and self._padded_kernel(data, int(batch_sizes[0])):
-            return self._forward_padded_lstm(data, batch_sizes, h0, c0, weights, locked)
+        if batch_sizes is not None and self._padded_kernel(data, batch_sizes):
+            return self._forward_padded(data, batch_sizes, h0, c0, weights, locked)
         if not locked:
             return self._vf_call(
                 fn, data, batch_sizes, h0, c0, weights, self.num_layers, self.dropout
@@ -349,67 +349,84 @@ class RecurrentBase(nn.Module):
             cs.append(c)
         return x, torch.cat(hs), (None if c0 is None else torch.cat(cs))
 
-    def _padded_kernel(self, data: Tensor, N: int) -> bool:
-        """Whether a packed batch of N sequences runs padded through the CPU's fused LSTM
-        kernel (oneDNN) instead, with the same results.
+    def _padded_kernel(self, data: Tensor, batch_sizes: Tensor) -> bool:
+        """Whether a packed batch runs padded through the CPU's whole-sequence kernel
+        instead, with the same results.
 
-        On CPU, torch runs a packed LSTM as a loop of small ops whose backward grows
-        with L^2 (each step's gradient is laid into a zero tensor of the whole input).
-        Measured on 2 cores, forward and backward, against ``torch.nn.LSTM`` on the same
-        packed batch (``benchmarks/bench_recurrent.py --packed-only``; docs/benchmarks.md):
-        a 256-unit BiLSTM over 32 sentences of 8-25 words ran 1.6x faster padded, 3.7x
-        over 100-200 steps. The fused kernel loses only on wide batches of short, narrow
-        sequences (800 words of up to 10 characters, 50 units: 0.7x), so those stay
-        packed: a batch goes padded when N <= 256 or H >= 128. GRU and RNN have no fused
-        kernel on CPU and stay packed.
+        On CPU, torch runs a packed batch as a loop of small ops whose backward grows
+        with L * T (each step's gradient is laid into a zero tensor of all T packed
+        rows). Measured on 2 cores, forward and backward, against ``torch.nn`` on the
+        same packed batch (``benchmarks/bench_recurrent.py --packed-only``;
+        docs/benchmarks.md):
+
+        - LSTM (oneDNN's fused kernel): a 256-unit BiLSTM over 32 sentences of 8-25
+          words ran 1.6x faster padded, 3.7x over 100-200 steps. Only wide batches of
+          short, narrow sequences lose (800 words of up to 10 characters, 50 units:
+          0.7x), so a batch goes padded when N <= 256 or H >= 128.
+        - GRU (no fused kernel, but one input projection for the whole sequence): it
+          gains where L * T is large, 1.4x for 32 sequences of 88-100 steps and 6x for
+          256 of them (256 units), and loses up to 1.5x on short or uneven batches.
+          A batch goes padded when L * T >= 2^20, or when L * T >= 2^18 and the
+          padding adds at most a quarter to the T rows.
+        - RNN: padded lost or tied in almost every shape measured; it stays packed.
         """
-        return (
-            (N <= 256 or self.hidden_size >= 128)
-            and self.mode == "LSTM"
-            and not self.proj_size
+        if not (
+            not self.proj_size
             and data.is_cpu
             and data.dtype == torch.float32
             and torch.backends.mkldnn.is_available()
             and torch.backends.mkldnn.enabled
-        )
+        ):
+            return False
+        N, L, T = int(batch_sizes[0]), len(batch_sizes), data.shape[0]
+        if self.mode == "LSTM":
+            return N <= 256 or self.hidden_size >= 128
+        if self.mode == "GRU":
+            return L * T >= 2**20 or (L * T >= 2**18 and 4 * N * L <= 5 * T)
+        return False
 
-    def _forward_padded_lstm(
+    def _forward_padded(
         self,
         data: Tensor,
         batch_sizes: Tensor,
         h0: Tensor,
-        c0: Tensor,
+        c0: Tensor | None,
         weights: list[Tensor],
         locked: bool,
-    ) -> tuple[Tensor, Tensor, Tensor]:
-        """A packed LSTM batch run padded, layer by layer and direction by direction.
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """A packed batch run padded, layer by layer and direction by direction.
 
         ``data`` (T, H_in) is packed in the order of decreasing length (N sequences);
-        the result is packed the same way, with h_n and c_n (D*num_layers, N, H) as the
-        packed kernel gives them::
+        the result is packed the same way, with h_n (and c_n) (D*num_layers, N, H) as
+        the packed kernel gives them::
 
             forward    a  b  c  _  _     run as is; h_n is the output at length - 1
             backward   c  b  a  _  _     each sequence reversed within its length, run,
                                          reversed back; h_n again at length - 1
-            c_n        an extra input column, 0 on real steps and 1e4 on padding, weighted
+            LSTM c_n   an extra input column, 0 on real steps and 1e4 on padding, weighted
                        -1 into the input gate and +1 into the forget gate: the gates
                        are exactly 0 and 1 there (float32), so the cell state, and its
                        gradient, pass the padding unchanged (as in rnnkit.nn.padded)
 
-        Dropout between layers (ordinary or locked) is drawn on the padded layout.
+        The padding comes after each sequence in both directions, so no real output
+        reads it. Dropout between layers (ordinary or locked) is drawn on the padded
+        layout.
         """
         N, steps = int(batch_sizes[0]), len(batch_sizes)
         D = 2 if self.bidirectional else 1
         H = self.hidden_size
+        lstm = self.mode == "LSTM"
+        fn = getattr(torch, _VF_FUNCS[self.mode])
         lengths = (batch_sizes.unsqueeze(0) > torch.arange(N).unsqueeze(1)).sum(1)  # (N,)
         position = torch.arange(steps).unsqueeze(0)  # (1, L)
         real = position < lengths.unsqueeze(1)  # (N, L)
         flip = torch.where(real, lengths.unsqueeze(1) - 1 - position, position).to(data.device)
         last = (lengths - 1).to(data.device).view(N, 1)  # (N, 1)
         x = pad_packed_sequence(PackedSequence(data, batch_sizes), batch_first=True)[0]
-        freeze = (~real).to(data.device, data.dtype).unsqueeze(-1) * _FREEZE  # (N, L, 1)
-        column = data.new_zeros(4 * H, 1)  # -1 into the input gate, +1 into forget
-        column[:H], column[H : 2 * H] = -1.0, 1.0
+        if lstm:
+            freeze = (~real).to(data.device, data.dtype).unsqueeze(-1) * _FREEZE  # (N, L, 1)
+            column = data.new_zeros(4 * H, 1)  # -1 into the input gate, +1 into forget
+            column[:H], column[H : 2 * H] = -1.0, 1.0
         per_direction = len(weights) // (self.num_layers * D)
         hs, cs = [], []
         for layer in range(self.num_layers):
@@ -419,32 +436,28 @@ class RecurrentBase(nn.Module):
                     if locked
                     else F.dropout(x, self.dropout, True)
                 )
-            x = torch.cat([x, freeze], dim=-1)  # (N, L, H_in + 1)
+            if lstm:
+                x = torch.cat([x, freeze], dim=-1)  # (N, L, H_in + 1)
             outs = []
             for direction in range(D):
                 k = layer * D + direction
                 w = weights[k * per_direction : (k + 1) * per_direction]
-                w = [torch.cat([w[0], column], dim=1), *w[1:]]  # (4H, H_in + 1)
+                hx: Tensor | tuple[Tensor, Tensor] = h0[k : k + 1]
+                if lstm:
+                    w = [torch.cat([w[0], column], dim=1), *w[1:]]  # (4H, H_in + 1)
+                    hx = (h0[k : k + 1], c0[k : k + 1])
                 inp = x if direction == 0 else _time_index(x, flip)
-                out, _, c = torch.lstm(
-                    inp,
-                    (h0[k : k + 1], c0[k : k + 1]),
-                    w,
-                    self.bias,
-                    1,
-                    0.0,
-                    self.training,
-                    False,
-                    True,
-                )  # out (N, L, H), c (1, N, H)
+                res = fn(inp, hx, w, self.bias, 1, 0.0, self.training, False, True)
+                out = res[0]  # (N, L, H)
                 hs.append(_time_index(out, last).squeeze(1))  # (N, H)
-                cs.append(c[0])
+                if lstm:
+                    cs.append(res[2][0])  # (N, H)
                 if direction == 1:
                     out = _time_index(out, flip)
                 outs.append(out)
             x = outs[0] if D == 1 else torch.cat(outs, dim=-1)  # (N, L, D*H)
         out = pack_padded_sequence(x, lengths, batch_first=True).data  # (T, D*H)
-        return out, torch.stack(hs), torch.stack(cs)
+        return out, torch.stack(hs), (torch.stack(cs) if lstm else None)
 
     def _one_step(
         self, x: Tensor, h0: Tensor, c0: Tensor | None
