@@ -18,6 +18,8 @@ ratio is the ratio of the medians, so load from other processes shifts both.
 lengths (a tagger's sentences, and its words' characters), rnnkit's over torch.nn's,
 the same weights and batch. On CPU rnnkit runs such a batch padded through the fused
 kernel where that is faster (``rnnkit.nn._stack``), with the same results.
+``packed_bidirectional_gru``: the same for a GRU (a classifier's texts), which goes
+padded only for long batches.
 """
 
 from __future__ import annotations
@@ -86,17 +88,26 @@ PACKED_SHAPES = [
     ("long: 32 of 100-200 steps, 256 units", 32, 200, 100, 100, 256),
     ("words: 800 of 1-10 characters, 50 units", 800, 10, 1, 50, 50),
 ]
+# The GRU goes padded only where L * T is large (rnnkit.nn._stack, _padded_kernel).
+PACKED_GRU_SHAPES = [
+    ("sentences: 32 of 8-25 words, 256 units (stays packed)", 32, 25, 8, 128, 256),
+    ("long: 32 of 180-200 steps, 256 units", 32, 200, 180, 128, 256),
+    ("long and wide: 256 of 88-100 steps, 256 units", 256, 100, 88, 128, 256),
+]
 
 
-def packed_ratios(repeats: int, device: torch.device, quick: bool) -> dict:
-    """A bidirectional LSTM over a packed batch of mixed lengths, rnnkit over torch.nn.
+def packed_ratios(repeats: int, device: torch.device, quick: bool, cell: str = "lstm") -> dict:
+    """A bidirectional LSTM (or GRU) over a packed batch of mixed lengths, rnnkit over
+    torch.nn.
 
     The same weights and the same PackedSequence (``enforce_sorted=False``) for both.
     """
+    shapes = PACKED_SHAPES if cell == "lstm" else PACKED_GRU_SHAPES
+    reference_cls = torch.nn.LSTM if cell == "lstm" else torch.nn.GRU
     rows = {}
-    for name, N, longest, shortest, H_in, H in PACKED_SHAPES[:2] if quick else PACKED_SHAPES:
-        ours = make_recurrent("lstm", H_in, H, bidirectional=True, batch_first=True).to(device)
-        reference = torch.nn.LSTM(H_in, H, bidirectional=True, batch_first=True).to(device)
+    for name, N, longest, shortest, H_in, H in shapes[:2] if quick else shapes:
+        ours = make_recurrent(cell, H_in, H, bidirectional=True, batch_first=True).to(device)
+        reference = reference_cls(H_in, H, bidirectional=True, batch_first=True).to(device)
         reference.load_state_dict(ours.state_dict())
         lengths = torch.randint(shortest, longest + 1, (N,))
         x = pack_padded_sequence(
@@ -108,7 +119,7 @@ def packed_ratios(repeats: int, device: torch.device, quick: bool) -> dict:
         t, t_ref = compare(ours, reference, x, repeats)
         rows[name] = {
             "tokens_per_s": round(int(lengths.sum()) / t),
-            "ratio_vs_torch_lstm": round(t_ref / t, 3),
+            f"ratio_vs_torch_{cell}": round(t_ref / t, 3),
         }
     return rows
 
@@ -120,7 +131,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument(
-        "--packed-only", action="store_true", help="only the packed bidirectional LSTM ratios"
+        "--packed-only",
+        action="store_true",
+        help="only the packed bidirectional LSTM and GRU ratios",
     )
     args = parser.parse_args(argv)
     device = torch.device(args.device)
@@ -128,11 +141,12 @@ def main(argv: list[str] | None = None) -> dict:
     torch.manual_seed(0)
     if args.packed_only:
         report = {
-            "benchmark": "packed bidirectional LSTM forward+backward",
+            "benchmark": "packed bidirectional LSTM and GRU forward+backward",
             "threads": torch.get_num_threads(),
             "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
             "torch": torch.__version__,
             "packed_bidirectional_lstm": packed_ratios(args.repeats, device, args.quick),
+            "packed_bidirectional_gru": packed_ratios(args.repeats, device, args.quick, "gru"),
         }
         print(json.dumps(report))
         return report
@@ -180,6 +194,7 @@ def main(argv: list[str] | None = None) -> dict:
         "python": platform.python_version(),
         "results": results,
         "packed_bidirectional_lstm": packed_ratios(args.repeats, device, args.quick),
+        "packed_bidirectional_gru": packed_ratios(args.repeats, device, args.quick, "gru"),
         "goals": {
             "scratch_lstm_over_torch_lstm": min(
                 results[str(L)]["lstm/scratch"]["ratio_vs_torch_lstm"] for L in lengths
