@@ -591,3 +591,29 @@ def test_locked_dropout_draws_the_same_masks_padded_and_packed(kind, monkeypatch
     torch.manual_seed(2)  # another seed, other masks: the dropout is on
     other = run_and_grad(stack, x, None, lengths, batch_first=True)[0][0]
     assert not torch.allclose(other, outs[True][0])
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_the_padded_path_under_cpu_bf16_autocast_agrees_with_the_packed_one(kind, monkeypatch):
+    """Under ``torch.autocast("cpu", torch.bfloat16)`` (``--amp``) the fused kernel may
+    run in bf16: the padded path's outputs and states agree with the packed kernel's
+    to bf16's precision, and its gradients reach every weight."""
+    cls = LSTM if kind == "lstm" else GRU
+    torch.manual_seed(0)
+    stack = cls(8, 16, 2, batch_first=True, bidirectional=True)
+    lengths = torch.tensor([9, 3, 6, 1])
+    x = torch.randn(4, 9, 8)
+    results = {}
+    for padded in (True, False):
+        monkeypatch.setattr(RecurrentBase, "_padded_kernel", lambda self, d, b, p=padded: p)
+        stack.zero_grad()
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out, state = stack(packed)
+        out = pad_packed_sequence(out, batch_first=True)[0].float()
+        states = [s.float() for s in state_tensors(state)]
+        (out.sum() + sum(s.sum() for s in states)).backward()
+        assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in stack.parameters())
+        results[padded] = [out, *states]
+    for got, want in zip(results[True], results[False]):
+        torch.testing.assert_close(got, want, atol=3e-2, rtol=3e-2)
