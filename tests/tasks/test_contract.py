@@ -158,6 +158,16 @@ def test_same_seed_same_weights_another_seed_other_weights(task, runs, tmp_path)
     assert any(not torch.equal(a[k], b[k]) for k in a)
 
 
+def test_deterministic_repeats_its_weights_and_does_not_outlive_its_run(tmp_path):
+    """``--deterministic`` demands deterministic kernels for its run only: the process
+    (a notebook, a service that trains) gets its own setting back afterwards."""
+    assert not torch.are_deterministic_algorithms_enabled()
+    for name in ("a", "b"):
+        _train("classify", tmp_path / name, max_steps=STEPS, seed=0, deterministic=True)
+        assert not torch.are_deterministic_algorithms_enabled()
+    _assert_same_weights(tmp_path / "a", tmp_path / "b")
+
+
 @pytest.mark.parametrize("task", list(CASES))
 def test_predict_on_zero_one_and_many_inputs_as_the_schema_says(task, runs):
     predictor, _ = runs[task]

@@ -862,6 +862,12 @@ def _fit(
     info = distributed.setup(device)
     if info.enabled and device.type == "cuda":
         device = torch.device("cuda", info.local_rank)
+    # --deterministic holds for this run only: the process gets its own settings back
+    determinism = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.benchmark,
+    )
     try:
         run = RunDirectory(distributed.broadcast_path(run.path if run else None, info))
         seed_everything(cfg.train.seed, deterministic=cfg.train.deterministic)
@@ -906,6 +912,8 @@ def _fit(
             task_obj.after_fit(predictor, program, run)
         distributed.barrier(info)
     finally:
+        torch.use_deterministic_algorithms(determinism[0], warn_only=determinism[1])
+        torch.backends.cudnn.benchmark = determinism[2]
         distributed.cleanup(info)
     return predictor
 
