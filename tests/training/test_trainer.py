@@ -483,3 +483,25 @@ def test_a_resumed_time_budget_counts_the_seconds_already_trained():
     second.load_state_dict(state)
     second.fit()
     assert second.stop_reason == "time_budget" and second.step <= 4  # a step at most, not 30 s
+
+
+def test_mixed_precision_by_default_for_lm_only_and_silently_float32_without_bf16(monkeypatch):
+    """README: ``lm`` uses bf16 autocast by default where the hardware has it, the other
+    tasks only when asked; the default (auto) stays in float32 without a warning
+    where the CPU has no native bf16."""
+    import warnings
+
+    from rnnkit.tasks.base import get_task
+    from rnnkit.training import trainer as trainer_module
+
+    assert get_task("lm").Config().train.amp is None  # auto
+    for name in ("classify", "tag", "forecast", "seq2seq"):
+        assert get_task(name).Config().train.amp is False, name
+    monkeypatch.setattr(trainer_module, "cpu_has_native_bf16", lambda: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        trainer = Trainer(_TinyLM(), _config(amp=None, max_steps=2), _Program(), progress=False)
+    assert trainer.amp_dtype is None
+    monkeypatch.setattr(trainer_module, "cpu_has_native_bf16", lambda: True)
+    trainer = Trainer(_TinyLM(), _config(amp=None, max_steps=2), _Program(), progress=False)
+    assert trainer.amp_dtype == torch.bfloat16
