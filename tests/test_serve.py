@@ -147,6 +147,26 @@ def test_a_token_is_checked_on_every_request_but_health(runs):
         assert ok[0] == 200
 
 
+def test_the_cli_limits_reach_the_server(runs, monkeypatch):
+    """``rnnkit serve --max-body N`` (and the other limits) set what the server refuses:
+    a body over N bytes (but within the other limits) gets 413 over a real socket."""
+    import rnnkit.serve
+    from rnnkit.cli import main
+
+    seen = {}
+    monkeypatch.setattr(rnnkit.serve, "serve", lambda runs, **kw: seen.update(kw))
+    main(["serve", str(runs / "clf"), "--max-body", "100", "--max-inputs", "3",
+          "--max-chars", "50", "--max-new", "7"])  # fmt: skip
+    limits = seen["limits"]
+    assert (limits.max_body, limits.max_inputs, limits.max_chars, limits.max_new) == (
+        100, 3, 50, 7,
+    )  # fmt: skip
+    with Server(create_app([runs / "clf"], limits=limits)) as s:
+        assert s.request("POST", "/v1/models/clf/predict", {"inputs": ["abc"]})[0] == 200
+        status, text = s.request("POST", "/v1/models/clf/predict", {"inputs": ["a" * 40] * 3})
+        assert status == 413 and json.loads(text)["field"] == "body"
+
+
 def test_binding_beyond_loopback_without_a_token_is_refused(runs, capsys, monkeypatch):
     from rnnkit.cli import main
 
