@@ -111,3 +111,25 @@ def test_bad_input_exits_2_with_one_line(args, message, fixtures, tmp_path):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("rnnkit: error: ") and message in lines[0]
     assert not list(tmp_path.glob("runs/*"))  # bad input leaves no half-made run
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "lm", "--config", "a\x00b"],
+        ["train", "lm", "--init-from", "a\x00b", "--max-steps", "1"],
+        ["train", "lm", "--data", "a\x00b", "--max-steps", "1"],
+        ["serve", "a\x00b"],
+    ],
+)
+def test_a_path_with_a_nul_byte_exits_2_with_one_line(argv, capsys, tmp_path, monkeypatch):
+    """A shell cannot pass a NUL byte, but ``rnnkit.cli.main([...])`` can (found by
+    tests/test_cli_fuzz.py): open() and os refuse such a path with a bare ValueError."""
+    from rnnkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rnnkit: error: ") and "NUL byte" in lines[0]

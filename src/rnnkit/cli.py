@@ -237,3 +237,8 @@ def main(argv: list[str] | None = None) -> None:
     except MemoryError:
         click.echo("rnnkit: error: out of memory; try a smaller model or batch", err=True)
         sys.exit(2)
+    except ValueError as e:  # os and open() refuse a path with a NUL byte before any OSError
+        if "null byte" not in str(e):
+            raise
+        click.echo("rnnkit: error: a path given has a NUL byte in it", err=True)
+        sys.exit(2)

@@ -17,6 +17,13 @@ def test_missing_file_names_the_path(tmp_path):
         read_text(tmp_path / "nope.txt")
 
 
+def test_a_path_with_a_nul_byte_is_a_data_error_not_a_value_error():
+    """open() refuses such a path with a bare ValueError; the CLI would print a
+    traceback (found by tests/test_cli_fuzz.py with the path '\\x00')."""
+    with pytest.raises(DataError, match=r"'a\\x00b': expected a file path, got a NUL byte"):
+        read_text("a\x00b")
+
+
 def test_empty_file_is_refused(fixtures):
     with pytest.raises(DataError, match=r"empty\.txt: expected some text, got an empty file"):
         read_text(fixtures / "empty.txt")

@@ -87,6 +87,8 @@ def open_binary(path: str | os.PathLike):
         raise DataError(path, None, "a file", "a directory") from None
     except OSError as e:
         raise DataError(path, None, "a readable file", e.strerror or str(e)) from None
+    except ValueError:  # open() refuses a path with a NUL byte before any OSError
+        raise DataError(repr(str(path)), None, "a file path", "a NUL byte in it") from None
 
 
 def iter_lines(
