@@ -100,6 +100,10 @@ def test_info_prints_versions_device_and_threads():
         (["evaluate", "{fixtures}"], "not an rnnkit run directory"),
         (["generate", "{fixtures}/nowhere"], "no such run directory"),
         (["train", "lm", "--layers", "0"], "model.num_layers must be >= 1, got 0"),
+        (  # decoding runs a step at a time: an untrained model would run for hours
+            ["train", "seq2seq", "--max-target-length", "1000000"],
+            "model.max_target_length must be in [0, 10000], got 1000000",
+        ),
         (["train", "lm", "--cell", "transformer"], "Invalid value for '--cell'"),
         (["train", "nope"], "No such command 'nope'"),
     ],

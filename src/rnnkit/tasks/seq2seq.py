@@ -94,6 +94,8 @@ EVAL_BATCH_SIZE = 128
 HEAT_MAPS = 3  # attention heat maps drawn after training
 #: Decoding's per-source cap is ceil(max_length_ratio x source tokens) + this many tokens.
 LENGTH_MARGIN = 10
+# a decoding step at a time: an untrained model that never says </s> would run this long
+MAX_TARGET_LENGTH = 10_000
 #: The upper edges of ``evaluate``'s source-length buckets, in source tokens (characters
 #: for the default char tokenizer): 1-20, 21-40, 41-80, 81-160, 161-320, 321+.
 LENGTH_BUCKETS = (20, 40, 80, 160, 320)
@@ -116,6 +118,7 @@ class Seq2SeqModelConfig(TextModelConfig):
         0,
         "Decoding stops after this many tokens (0: a cap from each source's length).",
         low=0,
+        high=MAX_TARGET_LENGTH,
     )
     target_vocab_size: int = derived("tokens in the target vocabulary")
     max_length_ratio: float = derived(
