@@ -12,9 +12,12 @@ stratified 10% held-out split.
 
     python benchmarks/bench_classify.py [--time-budget 240] [--seeds 0,1,2,3,4] [PATH ...]
 
-``--gum DEV,TEST`` adds a real text classification set: a sentence's genre on UD
-English-GUM (15 genres; dev trains, test scores) beside TF-IDF word 1-2 + char 1-4-gram
-logistic regression, with a bootstrap interval over test documents:
+``--gum DEV,TEST`` adds two real text classification sets from UD English-GUM (dev
+trains, test scores): a sentence's genre (15 genres, bound to each document's topic) and
+its type (GUM's ``# s_type`` annotation: declarative, question, wh-question, imperative,
+fragment, ...; 11 types, read from word order and punctuation), each beside TF-IDF word
+1-2 + char 1-4-gram logistic regression, with a bootstrap interval over test documents
+(``--gum-label genre`` or ``s_type`` runs one):
 
     python benchmarks/bench_classify.py --no-embedded --seeds 0 --time-budget 600 \
         --gum en_gum-ud-dev.conllu,en_gum-ud-test.conllu
@@ -80,33 +83,55 @@ def _compare(name, train, test, options, out, seeds) -> dict:
     }
 
 
-def read_gum_genres(path: str) -> list[tuple[str, str, str]]:
-    """(text, genre, document) of each sentence of a GUM CoNLL-U file: the genre is the
-    second part of ``# sent_id = GUM_<genre>_<doc>-<n>``."""
-    out, sent_id = [], None
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.startswith("# sent_id = "):
-            sent_id = line.split("=", 1)[1].strip()
-        elif line.startswith("# text = ") and sent_id:
-            document = sent_id.rsplit("-", 1)[0]
-            out.append((line.split("=", 1)[1].strip(), document.split("_")[1], document))
-            sent_id = None
+GUM_LABELS = {
+    "genre": "genre",  # the second part of the sentence id: 15 genres, topic-bound
+    "s_type": "sentence type",  # `# s_type`: decl, q, wh, imp, frag, ... (word order)
+}
+
+
+def read_gum(path: str, label: str = "genre") -> list[tuple[str, str, str]]:
+    """(text, label, document) of each sentence of a GUM CoNLL-U file. ``label="genre"``:
+    the second part of ``# sent_id = GUM_<genre>_<doc>-<n>``; ``label="s_type"``: the
+    sentence's ``# s_type`` comment (its speech act and form: decl, q, wh, imp, frag, ...)."""
+    if label not in GUM_LABELS:
+        raise SystemExit(f"bench_classify.py: no GUM label {label!r}; one of {sorted(GUM_LABELS)}")
+    out, comments, start = [], {}, 0
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate([*lines, ""], 1):  # the "" ends a last sentence
+        if line.startswith("# ") and " = " in line:
+            start = start if comments else number  # the sentence's first comment
+            key, value = line[2:].split(" = ", 1)
+            comments[key.strip()] = value.strip()
+        elif not line.strip() and comments:
+            if "sent_id" in comments and "text" in comments:
+                document = comments["sent_id"].rsplit("-", 1)[0]
+                if label == "genre":
+                    value = document.split("_")[1]
+                elif "s_type" in comments:
+                    value = comments["s_type"]
+                else:
+                    raise SystemExit(f"bench_classify.py: {path}, line {start}: sentence "
+                                     f"{comments['sent_id']} has no '# s_type'")  # fmt: skip
+                out.append((comments["text"], value, document))
+            comments = {}
     if not out:
         raise SystemExit(f"bench_classify.py: no '# sent_id' / '# text' sentences in {path}")
     return out
 
 
-def gum_genre(paths: str, options: dict, out: Path, seeds: list[int], rounds: int = 1000):
-    """A sentence's genre on GUM (15 genres): the dev file's sentences train (every tenth
-    held out to validate), the test file's are scored; the model (mean over seeds, the
-    first seed's predictions for the interval) beside TF-IDF word 1-2 + char 1-4-gram
-    logistic regression, with a 95% bootstrap interval over test documents (sentences
-    of one document share a genre and a topic: resampling sentences would be too sure)."""
+def gum_task(paths: str, label: str, options: dict, out: Path, seeds: list[int],
+             rounds: int = 1000) -> dict:  # fmt: skip
+    """A sentence's genre (15 genres) or type (``s_type``, 11 types) on GUM: the dev file's
+    sentences train (every tenth held out to validate), the test file's are scored; the
+    model (mean over seeds, the first seed's predictions for the interval) beside TF-IDF
+    word 1-2 + char 1-4-gram logistic regression, with a 95% bootstrap interval over test
+    documents (sentences of one document share a genre, a topic and a style: resampling
+    sentences would be too sure)."""
     import random
 
     from rnnkit.metrics import accuracy, macro_f1
 
-    dev, test = (read_gum_genres(p) for p in paths.split(","))
+    dev, test = (read_gum(p, label) for p in paths.split(","))
     train = [(t, g) for i, (t, g, _) in enumerate(dev) if i % 10 != 9]
     valid = [(t, g) for t, g, _ in dev[9::10]]
     texts = [t for t, _, _ in test]
@@ -114,7 +139,7 @@ def gum_genre(paths: str, options: dict, out: Path, seeds: list[int], rounds: in
     runs, first = [], None
     for seed in seeds:
         start = time.perf_counter()
-        clf = rnnkit.train("classify", data=train, valid=valid, out=out / f"seed{seed}",
+        clf = rnnkit.train("classify", data=train, valid=valid, out=out / f"{label}-seed{seed}",
                            progress=False, seed=seed, **options)  # fmt: skip
         seconds = time.perf_counter() - start
         predicted = [o["label"] for o in clf.predict(texts)]
@@ -149,16 +174,18 @@ def gum_genre(paths: str, options: dict, out: Path, seeds: list[int], rounds: in
     mean = {k: statistics.fmean(m[k] for m in model) for k in KEYS}
     base = scores(everything, base_predicted)
     return {
-        "data": f"GUM genre ({paths})",
+        "data": f"GUM {GUM_LABELS[label]} ({paths})", "label": label,
         "n_train": len(train), "n_test": len(test), "test_documents": len(docs),
-        "genres": len(labels),
-        "model": {**mean, "by_seed": [{"seed": r["seed"], **m} for r, m in zip(runs, model)],
+        "classes": len(labels),
+        "model": {**mean, "by_seed": [{"seed": r["seed"], **m, "steps": r["steps"]}
+                                      for r, m in zip(runs, model)],
                   "train_seconds": statistics.fmean(r["seconds"] for r in runs),
                   "steps": runs[0]["steps"]},
         "baseline_tfidf_word_1_2_char_1_4_logreg": {**base,
                                                     "train_seconds": round(baseline_seconds, 1)},
         "model_minus_baseline_95_interval_over_documents": interval,
         "beats_baseline": all(mean[k] > base[k] for k in KEYS),
+        "seeds_beating_baseline": sum(all(m[k] > base[k] for k in KEYS) for m in model),
     }  # fmt: skip
 
 
@@ -172,7 +199,11 @@ def main() -> None:
         default="0,1,2,3,4",
         help="comma-separated seeds; the model's figures are their means",
     )
-    parser.add_argument("--gum", metavar="DEV,TEST", help="GUM's genre task (CoNLL-U files)")
+    parser.add_argument("--gum", metavar="DEV,TEST", help="GUM's tasks (CoNLL-U files)")
+    parser.add_argument(
+        "--gum-label", default="genre,s_type",
+        help="comma-separated GUM tasks: genre (15 genres), s_type (11 sentence types)",
+    )  # fmt: skip
     parser.add_argument("--no-embedded", action="store_true", help="skip the embedded names")
     args = parser.parse_args()
     seeds = [int(seed) for seed in args.seeds.split(",")]
@@ -181,16 +212,22 @@ def main() -> None:
     budget = {"time_budget": args.time_budget}
     with tempfile.TemporaryDirectory() as tmp:
         if args.gum:
-            results.append(gum_genre(args.gum, budget, Path(tmp) / "gum", seeds))
-            r = results[-1]
-            b, m = r["baseline_tfidf_word_1_2_char_1_4_logreg"], r["model"]
-            print("| data | metric | rnnkit classify | TF-IDF word+char LR | "
-                  "rnnkit - LR, 95% interval over documents |\n|---|---|---|---|---|",
-                  file=sys.stderr)  # fmt: skip
-            for k in KEYS:
-                lo, hi = r["model_minus_baseline_95_interval_over_documents"][k]
-                print(f"| GUM genre | {k} | {m[k]:.4f} | {b[k]:.4f} | [{lo:+.4f}, {hi:+.4f}] |",
-                      file=sys.stderr)  # fmt: skip
+            labels = args.gum_label.split(",")
+            for label in labels:  # a file's error comes first, alone, before any training
+                for path in args.gum.split(","):
+                    read_gum(path, label)
+            for n, label in enumerate(labels):
+                results.append(gum_task(args.gum, label, budget, Path(tmp) / "gum", seeds))
+                r = results[-1]
+                if n == 0:
+                    print("| data | metric | rnnkit classify | TF-IDF word+char LR | "
+                          "rnnkit - LR, 95% interval over documents |\n|---|---|---|---|---|",
+                          file=sys.stderr)  # fmt: skip
+                b, m = r["baseline_tfidf_word_1_2_char_1_4_logreg"], r["model"]
+                for k in KEYS:
+                    lo, hi = r["model_minus_baseline_95_interval_over_documents"][k]
+                    print(f"| GUM {GUM_LABELS[label]} | {k} | {m[k]:.4f} | {b[k]:.4f} | "
+                          f"[{lo:+.4f}, {hi:+.4f}] |", file=sys.stderr, flush=True)  # fmt: skip
         if not args.no_embedded:
             train = embedded.load("names", "train")
             results.append(

@@ -19,7 +19,7 @@ import tempfile
 import time
 
 import torch
-from bench_classify import read_gum_genres
+from bench_classify import read_gum
 
 import rnnkit
 from rnnkit.baselines.classify import TfidfLogisticRegression
@@ -28,7 +28,7 @@ from rnnkit.metrics import accuracy, macro_f1
 
 def document_folds(path: str) -> list[tuple[list, list, list]]:
     """(train, valid, scored) (text, genre) pairs of each fold."""
-    rows = read_gum_genres(path)
+    rows = read_gum(path, "genre")
     documents: dict[str, list[str]] = {}
     for _, genre, doc in rows:
         if doc not in documents.setdefault(genre, []):

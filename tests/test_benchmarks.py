@@ -29,3 +29,52 @@ def test_bench_recurrent_packed_only_prints_one_json_object_of_ratios():
         for row in rows.values():
             assert row[f"ratio_vs_torch_{cell}"] > 0
             assert row["tokens_per_s"] > 0
+
+
+def _gum_like(path: Path, documents: list[str], *, s_type: bool = True) -> Path:
+    """A small CoNLL-U file shaped as GUM's: ``GUM_<genre>_<doc>-<n>`` ids and ``s_type``."""
+    kinds = [("decl", "the cat sat on the mat ."), ("q", "is the cat on the mat ?"),
+             ("wh", "where is the cat ?"), ("imp", "feed the cat .")]  # fmt: skip
+    blocks = []
+    for doc in documents:
+        for n, (kind, text) in enumerate(kinds * 3, 1):
+            words = text.split()
+            lines = [f"# sent_id = GUM_{doc}-{n}", *([f"# s_type = {kind}"] * s_type),
+                     f"# text = {text}"]  # fmt: skip
+            lines += [f"{i}\t{w}\t{w}\tX\tX\t_\t0\tdep\t_\t_" for i, w in enumerate(words, 1)]
+            blocks.append("\n".join(lines))
+    path.write_text("\n\n".join(blocks), encoding="utf-8")  # no blank line after the last
+    return path
+
+
+def test_bench_classify_scores_gum_sentence_types_beside_the_baseline(tmp_path):
+    dev = _gum_like(tmp_path / "dev.conllu", ["news_a", "news_b", "fiction_c"])
+    test = _gum_like(tmp_path / "test.conllu", ["news_d", "fiction_e"])
+    cmd = [sys.executable, str(BENCHMARKS / "bench_classify.py"), "--no-embedded",
+           "--seeds", "0", "--time-budget", "2", "--gum", f"{dev},{test}"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True)
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stdout
+    genre, s_type = json.loads(lines[0])["results"]
+    assert (genre["label"], genre["classes"]) == ("genre", 2)  # news, fiction
+    assert (s_type["label"], s_type["classes"]) == ("s_type", 4)
+    for result in (genre, s_type):
+        # every sentence of each file, the last one too (no blank line after it)
+        assert (result["n_train"], result["n_test"], result["test_documents"]) == (33, 24, 2)
+        for key in ("accuracy", "macro_f1"):
+            assert 0 <= result["model"][key] <= 1
+            lo, hi = result["model_minus_baseline_95_interval_over_documents"][key]
+            assert lo <= hi
+    assert "| GUM sentence type | accuracy |" in done.stderr
+
+
+def test_bench_classify_names_the_line_of_a_sentence_without_its_type(tmp_path):
+    dev = _gum_like(tmp_path / "dev.conllu", ["news_a"], s_type=False)
+    # both tasks by default: genre reads the file, s_type stops it before any training
+    cmd = [sys.executable, str(BENCHMARKS / "bench_classify.py"), "--no-embedded",
+           "--gum", f"{dev},{dev}"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        f"bench_classify.py: {dev}, line 1: sentence GUM_news_a-1 has no '# s_type'"
+    ]
