@@ -106,6 +106,14 @@ def test_info_prints_versions_device_and_threads():
         ),
         (["train", "lm", "--cell", "transformer"], "Invalid value for '--cell'"),
         (["train", "nope"], "No such command 'nope'"),
+        # seeds are 0..2^32 - 1 (numpy's seeds; the CLI fuzz test found the tracebacks)
+        (["train", "tag", "--seed", "-1"], "train.seed must be in [0, 4294967295], got -1"),
+        (["train", "forecast", "--seed", str(2**63)], "train.seed must be in [0, 4294967295]"),
+        (["generate", "{fixtures}", "--seed", "-1"], "-1 is not in the range 0<=x<=4294967295"),
+        (
+            ["tune", "classify", "--trials", "1", "--time-budget", "1", "--seed", "-1"],
+            "-1 is not in the range 0<=x<=4294967295",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, message, fixtures, tmp_path):

@@ -55,3 +55,13 @@ def test_tune_writes_trials_a_plot_and_a_best_config_that_trains_again(tmp_path,
     trial = json.loads((Path(best["run"]) / "config.json").read_text())
     again = json.loads((tmp_path / "again" / "config.json").read_text())
     assert again["model"] == trial["model"] and again["train"] == trial["train"]
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32])
+def test_tune_from_python_refuses_a_seed_out_of_range_before_any_trial(seed, tmp_path):
+    import rnnkit.tune
+    from rnnkit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"seed must be in 0\.\.4294967295"):
+        rnnkit.tune.tune("classify", trials=1, time_budget=1, out=tmp_path / "t", seed=seed)
+    assert not (tmp_path / "t").exists()

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 import rnnkit
+from rnnkit.config import SEED_MAX
 from rnnkit.errors import RnnkitError
 from rnnkit.options import TrainGroup, TuneGroup, options_of, run_command, to_json
 
@@ -125,7 +126,7 @@ def export_run(run_dir, fmt, out) -> None:
 @click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(min=0.0))
 @click.option("--top-k", type=click.IntRange(min=1))
 @click.option("--top-p", type=click.FloatRange(min=0.0, max=1.0, min_open=True))
-@click.option("--seed", type=int, help="Same seed, same text.")
+@click.option("--seed", type=click.IntRange(0, SEED_MAX), help="Same seed, same text.")
 def generate(run_dir, prompt, max_new, temperature, top_k, top_p, seed) -> None:
     """Stream text from a language model run, the prompt first."""
     predictor = rnnkit.load(run_dir)

@@ -66,6 +66,7 @@ __all__ = [
 #: 2: one config class per task (a section holds only its task's fields); 1: every
 #: task's fields in every section (rnnkit 0.1.0). Format 1 is migrated when read.
 FORMAT_VERSION = 2
+SEED_MAX = 2**32 - 1  # seeds are 0..2^32 - 1, as numpy's and most libraries' are
 CELLS = ("rnn", "lstm", "gru", "mingru", "minlstm")
 GROUPS = ("data", "model", "training", "output")
 #: the help of every task's ``bidirectional`` field (lm has none: it reads left to right)
@@ -293,7 +294,7 @@ class TrainConfig(Section):
     )
     checkpoint_every: int = option(500, "Checkpoint every N steps.", low=1)
     log_every: int = option(20, "Log the training loss every N steps.", low=1)
-    seed: int = option(0, "Random seed (same seed, same run).")
+    seed: int = option(0, "Random seed (same seed, same run).", low=0, high=SEED_MAX)
     device: str = option(
         "auto",
         "Where to train (auto: cuda, then mps, then cpu).",
@@ -562,14 +563,17 @@ def _check_value(f: dataclasses.Field, annotation, value: Any, name: str) -> Non
 
 
 def _range(m) -> str:
-    low, high = m.get("low"), m.get("high")
+    low, high = (_number(m.get(k)) for k in ("low", "high"))
     if low is not None and high is not None:
-        return (
-            f"in {'(' if m['low_open'] else '['}{low:g}, {high:g}{')' if m['high_open'] else ']'}"
-        )
+        return f"in {'(' if m['low_open'] else '['}{low}, {high}{')' if m['high_open'] else ']'}"
     if low is not None:
-        return f"{'>' if m['low_open'] else '>='} {low:g}"
-    return f"{'<' if m['high_open'] else '<='} {high:g}"
+        return f"{'>' if m['low_open'] else '>='} {low}"
+    return f"{'<' if m['high_open'] else '<='} {high}"
+
+
+def _number(x: float | None) -> str | None:
+    """A bound as people write it: an int whole (4294967295), a float short (1e-05)."""
+    return None if x is None else str(x) if isinstance(x, int) else f"{x:g}"
 
 
 def _hint(key: str, known) -> str:

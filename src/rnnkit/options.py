@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from rnnkit.config import GROUPS, _allowed, none_words
+from rnnkit.config import GROUPS, SEED_MAX, _allowed, none_words
 
 __all__ = [
     "GroupedCommand",
@@ -173,7 +173,7 @@ def tune_options(train_params: list[click.Parameter]) -> list[click.Parameter]:
                       help="Trials (runs) to try."),
         GroupedOption(["--time-budget"], type=float, required=True, group="search",
                       help="Seconds of training for all trials together (an equal share each)."),
-        GroupedOption(["--seed"], type=int, group="search", show_default="0",
+        GroupedOption(["--seed"], type=click.IntRange(0, SEED_MAX), group="search", show_default="0",
                       help="Seed of the sampler and of every trial."),
         GroupedOption(["--out"], group="output", show_default="runs/tune-TASK-TIMESTAMP",
                       help="Folder of the trials, trials.csv, search.png and best.toml."),

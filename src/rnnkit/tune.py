@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rnnkit.config import SEED_MAX
 from rnnkit.errors import ConfigError
 
 __all__ = ["tune", "space_from", "to_toml"]
@@ -96,6 +97,8 @@ def tune(
         raise ConfigError(f"the {task} task declares no search space")
     if trials < 1 or not time_budget > 0 or not math.isfinite(time_budget):
         raise ConfigError("tune needs --trials >= 1 and a positive --time-budget")
+    if not 0 <= seed <= SEED_MAX:
+        raise ConfigError(f"tune's seed must be in 0..{SEED_MAX}, got {seed}")
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"{out} is not empty; tune writes into a new or empty folder")
