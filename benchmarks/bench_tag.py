@@ -14,9 +14,10 @@ held out to validate: a UD treebank's ``dev.conllu,test.conllu`` when its train 
 is not at hand) or ``TRAIN,VALID,TEST`` (three files, e.g. WNUT 2017's
 ``wnut17train.conll,emerging.dev.conll,emerging.test.annotated``).
 
-Prints one table (model and baselines side by side); ``--seeds 0,1,2`` trains the model
+Prints one table on stderr (model and baselines side by side) and every figure as one
+JSON object on stdout; ``--seeds 0,1,2`` trains the model
 once per seed and reports the mean beside each seed's figure (the baselines are
-deterministic); ``--json FILE`` also writes every figure. The runs on real data (the
+deterministic); ``--json FILE`` also writes the JSON to a file. The runs on real data (the
 commands in benchmarks/README.md):
 
     python benchmarks/bench_tag.py --no-embedded --time-budget 600 --threads 2 \
@@ -189,11 +190,12 @@ def main() -> None:
     }
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"command: {report['command']}")
-    print(f"seeds: {args.seeds} (rnnkit tag: the mean; each seed's figure after it)")
+    print(f"command: {report['command']}", file=sys.stderr)
+    print(f"seeds: {args.seeds} (rnnkit tag: the mean; each seed's figure after it)",
+          file=sys.stderr)  # fmt: skip
     print("| data | train sents | metric | rnnkit tag | seeds | most-frequent tag | feature CRF "
-          "| rnnkit s / steps / epochs | CRF s |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| rnnkit s / steps / epochs | CRF s |", file=sys.stderr)  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|", file=sys.stderr)
     for r in results:
         key = "f1" if r["scheme"] in SPAN_SCHEMES else "accuracy"
         m, mft, crf = r["model"], r["baseline_most_frequent_tag"], r["baseline_feature_crf"]
@@ -202,7 +204,9 @@ def main() -> None:
                           for s in r["model_seeds"])  # fmt: skip
         print(f"| {r['data']} | {r['n_train']} | {'entity F1' if key == 'f1' else 'accuracy'} "
               f"| {m[key]:.4f} | {each} | {mft[key]:.4f} | {crf[key]:.4f} "
-              f"| {work} | {crf['train_seconds']:.0f} |")  # fmt: skip
+              f"| {work} | {crf['train_seconds']:.0f} |", file=sys.stderr)  # fmt: skip
+
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":

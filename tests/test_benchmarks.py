@@ -31,6 +31,10 @@ def test_bench_recurrent_packed_only_prints_one_json_object_of_ratios():
             assert row["tokens_per_s"] > 0
 
 
+TAGS = {"the": "DET", "cat": "NOUN", "mat": "NOUN", "on": "ADP", ".": "PUNCT", "?": "PUNCT",
+        "is": "AUX", "where": "ADV"}  # fmt: skip
+
+
 def _gum_like(path: Path, documents: list[str], *, s_type: bool = True) -> Path:
     """A small CoNLL-U file shaped as GUM's: ``GUM_<genre>_<doc>-<n>`` ids and ``s_type``."""
     kinds = [("decl", "the cat sat on the mat ."), ("q", "is the cat on the mat ?"),
@@ -41,7 +45,9 @@ def _gum_like(path: Path, documents: list[str], *, s_type: bool = True) -> Path:
             words = text.split()
             lines = [f"# sent_id = GUM_{doc}-{n}", *([f"# s_type = {kind}"] * s_type),
                      f"# text = {text}"]  # fmt: skip
-            lines += [f"{i}\t{w}\t{w}\tX\tX\t_\t0\tdep\t_\t_" for i, w in enumerate(words, 1)]
+            tags = [TAGS.get(w, "VERB") for w in words]
+            lines += [f"{i}\t{w}\t{w}\t{t}\t{t}\t_\t0\tdep\t_\t_"
+                      for i, (w, t) in enumerate(zip(words, tags), 1)]  # fmt: skip
             blocks.append("\n".join(lines))
     path.write_text("\n\n".join(blocks), encoding="utf-8")  # no blank line after the last
     return path
@@ -78,3 +84,18 @@ def test_bench_classify_names_the_line_of_a_sentence_without_its_type(tmp_path):
     assert done.stderr.strip().splitlines() == [
         f"bench_classify.py: {dev}, line 1: sentence GUM_news_a-1 has no '# s_type'"
     ]
+
+
+def test_bench_tag_prints_its_table_on_stderr_and_one_json_object_on_stdout(tmp_path):
+    dev = _gum_like(tmp_path / "dev.conllu", ["news_a", "news_b"])
+    test = _gum_like(tmp_path / "test.conllu", ["news_d"])
+    cmd = [sys.executable, str(BENCHMARKS / "bench_tag.py"), "--no-embedded", "--seeds", "0",
+           "--time-budget", "2", "--tag-column", "upos", f"{dev},{test}"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True)
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stdout
+    (result,) = json.loads(lines[0])["results"]
+    assert (result["n_train"], result["scheme"]) == (22, "none")  # POS tags: no spans
+    for part in ("model", "baseline_most_frequent_tag", "baseline_feature_crf"):
+        assert 0 <= result[part]["accuracy"] <= 1
+    assert "| accuracy |" in done.stderr
