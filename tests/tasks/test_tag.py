@@ -14,7 +14,7 @@ from rnnkit.cli import main
 from rnnkit.data.conll import read_conll
 from rnnkit.data.embedded.synthetic_ner import load_ner
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.tag import POS_EMA, TaggingTask
+from rnnkit.tasks.tag import CRF_MAX_TAGS, POS_EMA, TaggingTask
 
 TINY = dict(
     hidden_size=24,
@@ -174,6 +174,30 @@ def test_conllu_pos_tags_train_without_spans(tmp_path):
     assert rnnkit.load(tmp_path / "run").config.train.ema == 0.0
     (result,) = tagger.predict(["the cat likes a tree"])
     assert "spans" not in result and result["tags"][0] == "DET"
+
+
+def test_a_tag_set_over_the_crf_limit_gets_a_softmax_head_unless_asked(tmp_path):
+    """The CRF costs K^2 a word: up to CRF_MAX_TAGS tags it is the head, above them a
+    softmax, recorded in config.json; ``crf=True`` keeps it at any size."""
+    many = [f"T{k}" for k in range(CRF_MAX_TAGS + 1)]  # one tag over the limit
+    data = [([f"w{k}", f"w{k + 1}"], [many[k], many[k + 1]]) for k in range(len(many) - 1)]
+    data += [([f"w{k}"], [t]) for k, t in enumerate(many)]  # every tag in training
+    wide = rnnkit.train("tag", data=data, valid=data, out=tmp_path / "a", max_steps=1, **TINY)
+    assert wide.config.model.num_classes == CRF_MAX_TAGS + 1
+    assert wide.model.crf is None and wide.config.model.crf is False
+    assert json.loads((tmp_path / "a" / "config.json").read_text())["model"]["crf"] is False
+    assert rnnkit.load(tmp_path / "a").model.crf is None  # loads as it trained
+    asked = rnnkit.train("tag", data=data, valid=data, out=tmp_path / "b", max_steps=1,
+                         crf=True, **TINY)  # fmt: skip
+    assert asked.model.crf is not None and asked.config.model.crf is True
+    few = [(w, [t if t in many[:CRF_MAX_TAGS] else "T0" for t in tags]) for w, tags in data]
+    narrow = rnnkit.train("tag", data=few, valid=few, out=tmp_path / "c", max_steps=1, **TINY)
+    assert narrow.config.model.num_classes == CRF_MAX_TAGS
+    assert narrow.model.crf is not None and narrow.config.model.crf is True
+    old = json.loads((tmp_path / "c" / "config.json").read_text())
+    old["model"]["crf"] = None  # not written by any run; read as the old default, a CRF
+    (tmp_path / "c" / "config.json").write_text(json.dumps(old))
+    assert rnnkit.load(tmp_path / "c").model.crf is not None
 
 
 def test_pretrained_vectors_initialise_the_embedding(tmp_path, fixtures):
