@@ -19,9 +19,8 @@ from pathlib import Path
 import click
 
 import rnnkit
-from rnnkit.config import SEED_MAX
 from rnnkit.errors import RnnkitError
-from rnnkit.options import TrainGroup, TuneGroup, options_of, run_command, to_json
+from rnnkit.options import SEED_MAX, TrainGroup, TuneGroup, options_of, run_command, to_json
 
 __all__ = ["main", "cli"]
 

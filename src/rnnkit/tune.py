@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rnnkit.config import SEED_MAX
 from rnnkit.errors import ConfigError
 
 __all__ = ["tune", "space_from", "to_toml"]
@@ -97,8 +96,8 @@ def tune(
         raise ConfigError(f"the {task} task declares no search space")
     if trials < 1 or not time_budget > 0 or not math.isfinite(time_budget):
         raise ConfigError("tune needs --trials >= 1 and a positive --time-budget")
-    if not 0 <= seed <= SEED_MAX:
-        raise ConfigError(f"tune's seed must be in 0..{SEED_MAX}, got {seed}")
+    if not 0 <= seed <= 2**32 - 1:  # config.SEED_MAX (tune does not import config)
+        raise ConfigError(f"tune's seed must be in 0..{2**32 - 1}, got {seed}")
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"{out} is not empty; tune writes into a new or empty folder")
