@@ -119,7 +119,7 @@ class TagModelConfig(TextModelConfig):
     embedding_dim: int = override(TextModelConfig, "embedding_dim", 100)
     bidirectional: bool = option(True, BIDIRECTIONAL)
     # The CRF's forward algorithm and Viterbi cost K^2 a word: free at 17-45 tags, but with
-    # GSD's 534 XPOS tags it trained a tenth of the steps and read 2.7 points lower on the
+    # GSD's 534 XPOS tags it trained a tenth of the steps and read 2.4 points lower on the
     # dev part than a softmax (docs/tag.md)
     crf: bool | None = option(
         None,
