@@ -148,3 +148,53 @@ def test_a_run_with_a_damaged_file_loads_or_is_refused_with_one_line(runs, tmp_p
                                                                "--max-steps", "3"]):  # fmt: skip
         code, err = _run(argv)
         _check(code, err, argv)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [  # found by reading the option checks (2026-12-07): tracebacks, hangs, silent misuse
+        (["predict", "{lm}", "hi", "--seed", str(10**20)], "seed must be in [0, 4294967295]"),
+        (["predict", "{lm}", "hi", "--seed", "-1"], "seed must be in [0, 4294967295]"),
+        (["generate", "{lm}", "--temperature", "nan", "--max-new", "3"], "temperature"),
+        (["predict", "{seq2seq}", "ab", "--beam", str(10**10)], "must be in [1, 1000]"),
+        (["evaluate", "{seq2seq}", "--beam", "1001"], "must be in [1, 1000]"),
+        (["train", "seq2seq", "--beam", str(10**20)], "model.beam must be in [1, 1000]"),
+        (["train", "lm", "--model", "ngram", "--order", str(10**20)], "model.order must be in"),
+        (["serve", "{lm}", "--max-wait-ms", "inf"], "0<=x<=60000"),
+        (["train", "lm", "--resume", "{lm}", "--out", "{tmp}/elsewhere"], "out names another"),
+        (["train", "lm", "--resume", "{lm}", "--config", "{tmp}/c.toml"], "config cannot be given"),
+        # checked when an evaluation reads it: with none before the last, the run said 0
+        (
+            "train lm --data {tiny} --hidden 8 --layers 1 --batch-size 4 --max-steps 1 "
+            "--metric foo --out {tmp}/m".split(),
+            "train.metric 'foo' is not",
+        ),
+        # a vocabulary of <pad> <unk> <bos> <eos> alone trained without a word
+        (
+            ["train", "lm", "--data", "{tiny}", "--min-freq", str(10**9), "--out", "{tmp}/u"],
+            "data.min_freq 1000000000: no token of the training text occurs that often",
+        ),
+        (
+            ["train", "seq2seq", "--data", "{pairs}", "--min-freq", str(10**9), "--out", "{tmp}/u"],
+            "no token of the training pairs occurs that often",
+        ),
+        (["train", "forecast", "--date-column", "Nope", "--out", "{tmp}/f"], "'Nope' names a"),
+        # refused after the training, at the final evaluation's seasonal naive
+        (
+            ["train", "forecast", "--season", "100000", "--max-steps", "1", "--out", "{tmp}/f"],
+            "data.season 100000 is too long for this series",
+        ),
+    ],
+)
+def test_options_that_printed_a_traceback_hung_or_were_ignored_exit_2(runs, tmp_path, argv,
+                                                                      message):  # fmt: skip
+    (tmp_path / "c.toml").write_text("[train]\nlr = 0.5\n")
+    before = sorted(p.name for p in (runs / "lm").rglob("*"))
+    names = {"lm": runs / "lm", "seq2seq": runs / "seq2seq", "tmp": tmp_path, "tiny": DATA["lm"],
+             "pairs": DATA["seq2seq"]}  # fmt: skip
+    argv = [a.format(**names) for a in argv]
+    code, err = _run(argv)
+    _check(code, err, argv)
+    assert code == 2 and message in err, (argv, err)
+    assert sorted(p.name for p in (runs / "lm").rglob("*")) == before
+    assert not any((tmp_path / name).exists() for name in ("elsewhere", "f", "u"))

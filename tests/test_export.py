@@ -224,6 +224,27 @@ def test_a_configuration_that_cannot_export_is_refused_in_one_line(tmp_path, cap
     assert not (tmp_path / "run" / "onnx").exists()
 
 
+def test_an_export_never_writes_over_a_run_or_other_files(exported, tmp_path, capsys):
+    """docs/export.md: the folder is new, empty or an earlier export (replaced)."""
+    (lm, _), (classify, again) = exported["lm"], exported["classify"]
+    before = {p.name: p.read_bytes() for p in classify.run.path.iterdir() if p.is_file()}
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "todo.txt").write_text("keep me\n")
+    for target in (classify.run.path, other):
+        with pytest.raises(SystemExit) as e:
+            main(["export", str(lm.run.path), "--out", str(target)])
+        assert e.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"rnnkit: error: {target}: not empty and not an earlier export")
+        assert "\n" not in err
+    after = {p.name: p.read_bytes() for p in classify.run.path.iterdir() if p.is_file()}
+    assert after == before and rnnkit.load(classify.run.path).predict(["Smith"])
+    assert sorted(p.name for p in other.iterdir()) == ["todo.txt"]
+    main(["export", str(classify.run.path), "--out", str(again)])  # an earlier export: replaced
+    assert json.loads((again / "export.json").read_text())["task"] == "classify"
+
+
 def test_docs_export_script_runs_with_onnxruntime_alone(exported, tmp_path):
     text = (ROOT / "docs" / "export.md").read_text("utf-8")
     script = re.search(r"```python\n# run_onnx.py\n(.*?)```", text, re.S).group(1)

@@ -62,6 +62,18 @@ def test_ids_at_minus_infinity_in_the_noise_are_out_before_the_filters(options):
         assert set(ids.tolist()) == {1}
 
 
+@pytest.mark.parametrize("options", [{"temperature": 1e-40}, {"temperature": 1e-46},
+                                     {"top_p": 1e-46}, {"top_p": 1e-300}])  # fmt: skip
+def test_a_temperature_or_p_near_zero_is_the_limit_greedy_never_a_suppressed_id(options):
+    """logits / 1e-40 overflow float32 and 1e-46 rounds to 0 in it; a p that rounds to 0
+    dropped every id, and the argmax of all -inf was id 0 (``<pad>``, suppressed)."""
+    noise = gumbel_noise((50, LOGITS.shape[1]), torch.Generator().manual_seed(0))
+    noise[:, 0] = float("-inf")  # the most likely id is suppressed: the next one is the limit
+    ids = sample_next(LOGITS.expand(50, -1), noise=noise, **options)
+    assert set(ids.tolist()) == {1}
+    assert sample_next(LOGITS.expand(50, -1), **options).tolist() == [0] * 50
+
+
 def test_gumbel_noise_is_finite_with_the_standard_gumbel_mean():
     g = gumbel_noise((200_000,), torch.Generator().manual_seed(1))
     assert torch.isfinite(g).all()
@@ -70,7 +82,13 @@ def test_gumbel_noise_is_finite_with_the_standard_gumbel_mean():
 
 @pytest.mark.parametrize(
     "options, name",
-    [({"temperature": -1.0}, "temperature"), ({"top_k": 0}, "top_k"), ({"top_p": 0.0}, "top_p")],
+    [
+        ({"temperature": -1.0}, "temperature"),
+        ({"temperature": float("nan")}, "temperature"),
+        ({"top_k": 0}, "top_k"),
+        ({"top_p": 0.0}, "top_p"),
+        ({"top_p": float("nan")}, "top_p"),
+    ],
 )
 def test_bad_sampling_options_raise_config_error(options, name):
     with pytest.raises(ConfigError, match=name):

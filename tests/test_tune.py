@@ -65,3 +65,32 @@ def test_tune_from_python_refuses_a_seed_out_of_range_before_any_trial(seed, tmp
     with pytest.raises(ConfigError, match=r"seed must be in 0\.\.4294967295"):
         rnnkit.tune.tune("classify", trials=1, time_budget=1, out=tmp_path / "t", seed=seed)
     assert not (tmp_path / "t").exists()
+
+
+def test_tune_checks_the_fixed_options_before_any_trial(tmp_path, capsys):
+    code, _, err = _run(capsys, "tune", "classify", "--trials", 1, "--time-budget", 1,
+                        "--lr", "nan", "--out", tmp_path / "t")  # fmt: skip
+    assert code == 2 and err.startswith("rnnkit: error: train.lr must be") and err.count("\n") == 1
+    assert not (tmp_path / "t").exists()
+
+
+def test_an_option_of_the_space_given_is_fixed_and_the_rest_searched(tmp_path, capsys):
+    """--hidden was searched over anyway, the flag dropped without a word."""
+    searched = TASKS["classify"].search_space
+    assert "hidden_size" in searched
+    out = tmp_path / "search"
+    code, _, err = _run(
+        capsys, "tune", "classify", "--data", FIXTURES / "tasks" / "classify.tsv",
+        "--trials", 2, "--time-budget", 2, "--out", out, "--ngram-buckets", 64, "--hidden", 6,
+    )  # fmt: skip
+    assert code == 0, err
+    rows = list(csv.DictReader((out / "trials.csv").open()))
+    assert "hidden_size" not in rows[0] and set(searched) - {"hidden_size"} <= set(rows[0])
+    for trial in sorted(out.glob("trial-*")):
+        assert json.loads((trial / "config.json").read_text())["model"]["hidden_size"] == 6
+    fixed_all = dict.fromkeys(searched, 1)  # refused before any value is checked
+    import rnnkit.tune
+    from rnnkit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="nothing is left to search"):
+        rnnkit.tune.tune("classify", trials=1, time_budget=1, out=tmp_path / "t", **fixed_all)

@@ -30,11 +30,18 @@ Step = Callable[[Tensor, Any], tuple[Tensor, Any]]
 Select = Callable[[Any, Tensor], Any]
 
 
+BEAM_MAX = 1000  # wider beams keep beam x batch rows of state and gain nothing measurable
+
+
 def _check(max_length: int, beam_size: int = 1) -> None:
     if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
         raise ConfigError(f"max_length must be a positive integer, got {max_length!r}")
-    if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
-        raise ConfigError(f"beam size must be a positive integer, got {beam_size!r}")
+    if (
+        isinstance(beam_size, bool)
+        or not isinstance(beam_size, int)
+        or not 1 <= beam_size <= BEAM_MAX
+    ):
+        raise ConfigError(f"beam size must be an integer in [1, {BEAM_MAX}], got {beam_size!r}")
 
 
 def _strip(rows: Tensor, eos_id: int) -> list[list[int]]:

@@ -94,7 +94,8 @@ def predict(run_dir, args) -> None:
 @click.option("--max-body", default=1 << 20, show_default=True, type=click.IntRange(min=1))
 @click.option("--max-batch", default=32, show_default=True, type=click.IntRange(min=1),
               help="Inputs answered by one forward pass (1: no micro-batching).")  # fmt: skip
-@click.option("--max-wait-ms", default=5.0, show_default=True, type=click.FloatRange(min=0))
+@click.option("--max-wait-ms", default=5.0, show_default=True, type=click.FloatRange(0, 60_000),
+              help="How long the first input of a batch waits for more.")  # fmt: skip
 def serve(runs, host, port, workers, token, max_batch, max_wait_ms, **limit) -> None:
     """Serve runs over HTTP (the serve extra): /v1/models, predict, generate, /docs."""
     from rnnkit.serve import Limits

@@ -60,6 +60,8 @@ def export(
 ) -> Path:
     """Write the networks of the run ``run_dir`` as ONNX graphs into the folder ``out``
     (default ``RUN/onnx``) with ``export.json`` and the run's assets; returns ``out``.
+    ``out`` is new, empty or an earlier export (which is replaced); any other folder is
+    refused, so that an export never writes over a run or other files.
 
     Example:
         >>> from rnnkit.export import export
@@ -74,6 +76,12 @@ def export(
     task = get_task(predictor.task)
     graphs = task.export_graphs(predictor)  # refuses what cannot export, before writing
     folder = Path(out) if out is not None else predictor.run.path / "onnx"
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / "export.json").is_file():
+        # an earlier export is replaced; anything else (a run, a project) is not touched
+        raise ConfigError(
+            f"{folder}: not empty and not an earlier export (no export.json); "
+            "export into a new or empty folder"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     described = {}
     for graph in graphs:

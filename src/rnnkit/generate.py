@@ -61,7 +61,7 @@ def sample_next(
     Shape:
         logits: (N, V) -> (N,) int64
     """
-    if temperature < 0:
+    if not temperature >= 0:  # NaN too
         raise ConfigError(f"temperature must be >= 0, got {temperature}")
     if top_k is not None and top_k < 1:
         raise ConfigError(f"top_k must be >= 1, got {top_k}")
@@ -71,7 +71,14 @@ def sample_next(
         return logits.argmax(dim=-1) if noise is None else (logits + noise).argmax(dim=-1)
     logits = logits.float()  # (N, V)
     if temperature != 1.0:
-        logits = logits / temperature
+        scaled = logits / temperature
+        if scaled.isnan().any() or scaled[logits.isfinite()].isinf().any():
+            # T so small that logits / T overflow float32 (or T itself rounds to 0 in it):
+            # the draw is then the limit T -> 0, greedy among the ids the noise allows
+            if noise is not None:
+                logits = logits.masked_fill(noise.isneginf(), float("-inf"))
+            return logits.argmax(dim=-1)
+        logits = scaled
     if noise is not None and (top_k is not None or top_p is not None):
         logits = logits.masked_fill(noise.isneginf(), float("-inf"))  # out before the filters
     if top_k is not None and top_k < logits.size(-1):
@@ -81,6 +88,7 @@ def sample_next(
         sorted_logits, order = torch.sort(logits, descending=True, dim=-1)  # (N, V)
         probs = sorted_logits.softmax(dim=-1)
         drop = probs.cumsum(dim=-1) - probs >= top_p  # keep the first that crosses p
+        drop[:, 0] = False  # and the most likely always (a p that rounds to 0 in float32)
         sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
         logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
     if noise is None:

@@ -237,5 +237,6 @@ class TuneGroup(TrainGroup):
             name, callback=tune, params=tune_options(command.params),
             help=f"Search hyperparameters for {name} with Optuna (the tune extra): each trial "
             "a run on an equal share of --time-budget, scored on the valid split; writes "
-            "trials.csv, search.png and best.toml (rnnkit train TASK --config best.toml).",
+            "trials.csv, search.png and best.toml (rnnkit train TASK --config best.toml). "
+            "The flags given are fixed in every trial, searched ones too.",
         )  # fmt: skip

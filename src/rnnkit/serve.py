@@ -32,7 +32,10 @@ __all__ = ["create_app", "Limits", "serve"]
 class Limits:
     """What one request may ask (inputs, characters, generated tokens, body bytes), and
     how requests are grouped: up to ``max_batch`` inputs, waiting at most
-    ``max_wait_ms`` for more (``max_batch`` 1: one request at a time)."""
+    ``max_wait_ms`` for more (``max_batch`` 1: one request at a time; at most a minute,
+    since a request waits that long for company)."""
+
+    MAX_WAIT_MS = 60_000.0
 
     def __init__(
         self,
@@ -43,6 +46,15 @@ class Limits:
         max_batch: int = 32,
         max_wait_ms: float = 5.0,
     ) -> None:
+        counts = {"max_inputs": max_inputs, "max_chars": max_chars, "max_new": max_new,
+                  "max_body": max_body, "max_batch": max_batch}  # fmt: skip
+        for name, value in counts.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if not 0 <= max_wait_ms <= self.MAX_WAIT_MS:  # NaN and inf too
+            raise ConfigError(
+                f"max_wait_ms must be in [0, {self.MAX_WAIT_MS:g}], got {max_wait_ms}"
+            )
         self.max_inputs, self.max_chars = max_inputs, max_chars
         self.max_new, self.max_body = max_new, max_body
         self.max_batch, self.max_wait_ms = max_batch, max_wait_ms

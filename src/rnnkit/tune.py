@@ -86,9 +86,12 @@ def tune(
     **options: Any,
 ) -> dict:
     """Search the task's space for ``trials`` runs sharing ``time_budget`` seconds of
-    training; returns ``{"best": {...}, "trials": [...]}`` and writes ``out``."""
+    training; returns ``{"best": {...}, "trials": [...]}`` and writes ``out``.
+
+    ``options`` are fixed in every trial and checked before the first; an option of the
+    space given here is fixed too, and the search covers the rest of the space."""
     import rnnkit
-    from rnnkit.tasks.base import get_task
+    from rnnkit.tasks.base import check_options, get_task
 
     optuna = _optuna()
     task_obj = get_task(task)
@@ -101,6 +104,13 @@ def tune(
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"{out} is not empty; tune writes into a new or empty folder")
+    space = {k: v for k, v in task_obj.search_space.items() if options.get(k) is None}
+    if not space:
+        raise ConfigError(
+            f"every option that tune searches for {task} is fixed "
+            f"({', '.join(sorted(task_obj.search_space))}); nothing is left to search"
+        )
+    check_options(task, {**options, "seed": seed})
     metric = options.get("metric") or task_obj.Config().train.metric
     higher = metric in task_obj.higher_is_better
     study = optuna.create_study(
@@ -113,7 +123,7 @@ def tune(
     rows = []
 
     def objective(trial) -> float:
-        params = space_from(trial, task_obj.search_space)
+        params = space_from(trial, space)
 
         def report(event, trainer, record) -> None:
             if event == "evaluate" and not record.get("full"):

@@ -71,6 +71,19 @@ def test_labelled_by_column_number_with_header_skipped(fixtures):
     assert rows[1] == ("배우들의 연기가 훌륭했다", "1")
 
 
+@pytest.mark.parametrize(
+    "columns, got",
+    [((1, 1), "column 1"), ((-1, 2), "column 2"), (("label", -1), "column 2")],
+)
+def test_one_column_as_both_text_and_label_is_refused(fixtures, columns, got):
+    """It trained on the label as its own text, without a word."""
+    text, label = columns
+    with pytest.raises(DataError, match=f"reviews_ko.tsv:1: expected a different column .*{got}"):
+        read_labelled(
+            fixtures / "reviews_ko.tsv", text_column=text, label_column=label, header=True
+        )
+
+
 def test_csv_quoting_commas_doubled_quotes_and_multiline_fields(fixtures):
     rows = read_labelled(fixtures / "labelled.csv", header=True)
     assert list(rows) == [

@@ -145,13 +145,19 @@ def _table(
     for line, fields in rows:
         if width is None:
             width, first = len(fields), line
+            head = [f.strip() for f in fields] if header else None
+            index = resolve_columns(path, columns, head, width)
+            names = [head[i] for i in index] if head else [f"column {i}" for i in index]
+            twice = [i for i in set(index) if index.count(i) > 1]
+            if twice:  # a label read as its own text, say
+                raise DataError(
+                    path,
+                    line,
+                    f"a different column for each of {', '.join(map(repr, columns))}",
+                    f"column {twice[0]} for two of them",
+                )
             if header:
-                head = [f.strip() for f in fields]
-                index = resolve_columns(path, columns, head, width)
-                names = [head[i] for i in index]
                 continue
-            index = resolve_columns(path, columns, None, width)
-            names = [f"column {i}" for i in index]
         if len(fields) != width:
             what = "the header" if header else f"line {first}"
             issues.report(

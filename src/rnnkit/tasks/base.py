@@ -47,6 +47,9 @@ from rnnkit.training.checkpoint import RunDirectory
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.trainer import Trainer, TrainingProgram, resolve_device, seed_everything
 
+if typing.TYPE_CHECKING:
+    from rnnkit.data.vocab import Vocab
+
 __all__ = [
     "Task",
     "Predictor",
@@ -248,6 +251,17 @@ class ExportGraph:
     outputs: list[str]
     axes: dict[str, dict[int, str]]
     doc: str = ""
+
+
+def require_tokens(vocab: Vocab, min_freq: int, what: str = "the training text") -> Vocab:
+    """``vocab`` when it holds a token besides its specials: a language model or a
+    seq2seq side with none could only learn ``<unk>`` (a ``min_freq`` above every count)."""
+    if len(vocab) == len(vocab.specials):
+        raise ConfigError(
+            f"data.min_freq {min_freq}: no token of {what} occurs that often, so the "
+            f"vocabulary would hold only {', '.join(vocab.specials)}"
+        )
+    return vocab
 
 
 def make_text_tokenizer(data: Any, name: str | None = None, **options: Any):
@@ -649,6 +663,16 @@ def _sections(config: RunConfig, options: dict[str, Any]) -> dict[str, dict[str,
     return out
 
 
+def check_options(task: str, options: dict[str, Any]) -> None:
+    """``options`` checked as :func:`train` checks a new run's, before anything trains
+    (``rnnkit tune`` fixes them for each of its trials)."""
+    cfg = get_task(task).Config()
+    given = {k: v for k, v in options.items() if k not in ("data", "valid") or is_path(v)}
+    for section, values in _sections(cfg, given).items():
+        cfg.set(section, values)
+    cfg.validate()
+
+
 def _whose(key: str, known) -> str:
     """A hint for an unknown setting: the tasks that have it, or the closest name."""
     others = [n for n in task_names() if key in {f.name for _, f, _ in TASKS[n].Config().fields()}]
@@ -675,8 +699,9 @@ def train(
         config: the task's :class:`RunConfig`, a dict of sections, or the path of a
             TOML file; ``options`` override it.
         out: the run directory (default ``runs/<task>-<timestamp>``).
-        resume: a run directory to continue from its last checkpoint; only the
-            training limits and logging (``max_steps``, ``time_budget``, ...) may change.
+        resume: a run directory to continue from its last checkpoint, in that folder;
+            only the training limits and logging (``max_steps``, ``time_budget``, ...)
+            may change, so ``config`` and another ``out`` are refused.
         progress: show progress on stderr.
         callbacks: called as ``callback(event, trainer, record)`` (see
             :class:`~rnnkit.training.trainer.Trainer`).
@@ -693,6 +718,15 @@ def train(
         cfg = load_config(run)
         if cfg.task != task:
             raise ConfigError(f"{resume} is a {cfg.task!r} run, not {task!r}")
+        if config is not None:  # it would be ignored: the run keeps its own config
+            raise ConfigError(
+                "a config cannot be given when resuming: the run keeps its own, and only "
+                "its limits (max_steps, time_budget, ...) change, as options"
+            )
+        if out is not None and Path(out).resolve() != run.path.resolve():
+            raise ConfigError(
+                f"resuming continues {resume} in its own folder; out names another ({out})"
+            )
         _attach_memory(task_obj, cfg, memory, resume=True)
         sections = _sections(cfg, options)
         fixed = {k for s in ("model", "data") for k in sections[s]}

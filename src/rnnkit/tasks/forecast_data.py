@@ -107,7 +107,12 @@ def read_series(config: RunConfig) -> NumericTable:
         d.series = name
         features = _split_names(d.features) or list(info.features)
         d.target = d.target or info.target
-        d.date_column = d.date_column or "Date"
+        if d.date_column not in (None, "Date"):  # it was recorded and never read
+            raise ConfigError(
+                f"data.date_column {d.date_column!r} names a column of a --data file; the "
+                f"embedded series {name!r} has its dates in 'Date'"
+            )
+        d.date_column = "Date"
         d.season = d.season or info.season
     else:
         memory = d.data.startswith(MEMORY)
@@ -226,6 +231,13 @@ def prepare_series(
             source=source,
             lines=table.lines,
         )
+        history = d.lookback + (0 if d.transform == "levels" else 1)
+        context = max(history, d.season or 1)  # what the evaluation's baselines read
+        if not (data.valid >= context - 1).any():  # refused now, not after the training
+            raise ConfigError(
+                f"data.season {d.season} is too long for this series: no validation window "
+                f"has a season of rows before it ({len(levels)} rows); give a shorter --season"
+            )
         if scaler is None and d.scaler != "none":
             data.scaler = make_scaler(d.scaler)
         else:

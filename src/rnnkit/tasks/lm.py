@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from rnnkit.baselines.ngram import KneserNeyLM
 from rnnkit.config import (
+    SEED_MAX,
     RunConfig,
     Section,
     TextDataConfig,
@@ -46,6 +47,7 @@ from rnnkit.tasks.base import (
     make_text_tokenizer,
     read_source,
     register,
+    require_tokens,
     rows_of,
     source_name,
 )
@@ -82,7 +84,7 @@ class LMModelConfig(TextModelConfig):
         choices=("rnn", "window", "ngram"),
         flag="model",
     )
-    order: int = option(7, "--model ngram: the longest n-gram.", low=1)
+    order: int = option(7, "--model ngram: the longest n-gram.", low=1, high=64)
     context: int = option(5, "--model window: tokens in the window.", low=1)
     # None: chosen from the vocabulary once it is built (resolve_sizes, in fit_assets)
     embedding_dim: int | None = override(
@@ -374,7 +376,7 @@ class GenerateOptions(Section):
         low_open=True,
         none="all",
     )
-    seed: int | None = option(None, "Same seed, same text.", none="random")
+    seed: int | None = option(None, "Same seed, same text.", low=0, high=SEED_MAX, none="random")
 
 
 @dataclass
@@ -445,14 +447,24 @@ class LanguageModelPredictor(Predictor):
         refuses.
         """
         self._refuse_reversed()
+        o = self.options(  # checked as predict's options are
+            "predict",
+            {
+                "max_new": max_new,
+                "temperature": temperature,
+                "top_k": top_k,
+                "top_p": top_p,
+                "seed": seed,
+            },
+        )
         ids = stream_generate(
             self.model,
             self._prompt_ids(prompt),
-            max_new,
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
-            seed=seed,
+            o.max_new,
+            temperature=o.temperature,
+            top_k=o.top_k,
+            top_p=o.top_p,
+            seed=o.seed,
             suppress_ids=[self.vocab.stoi[t] for t in self.vocab.specials],
         )
         yield from self.tokenizer.detokenize_stream(self.vocab.itos[i] for i in ids)
@@ -578,6 +590,7 @@ class LanguageModelTask(Task):
             min_freq=d.min_freq,
             max_size=d.max_vocab,
         )
+        require_tokens(vocab, d.min_freq)
         config.model.resolve_sizes(len(vocab))  # config.json records what was chosen
         return LMAssets(tokenizer, vocab)
 

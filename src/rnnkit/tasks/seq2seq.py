@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnnkit.beam import beam_search, greedy_search
+from rnnkit.beam import BEAM_MAX, beam_search, greedy_search
 from rnnkit.config import (
     RunConfig,
     Section,
@@ -55,6 +55,7 @@ from rnnkit.tasks.base import (
     Task,
     make_text_tokenizer,
     register,
+    require_tokens,
 )
 from rnnkit.tasks.seq2seq_data import (
     Pairs,
@@ -113,7 +114,7 @@ class Seq2SeqModelConfig(TextModelConfig):
         "The decoder's attention over the source (none: the final states only).",
         choices=("none", "additive", "dot", "general"),
     )
-    beam: int = option(1, "Beam width of predict and evaluate (1: greedy).", low=1)
+    beam: int = option(1, "Beam width of predict and evaluate (1: greedy).", low=1, high=BEAM_MAX)
     max_target_length: int = option(
         0,
         "Decoding stops after this many tokens (0: a cap from each source's length).",
@@ -224,10 +225,14 @@ def _fit_side(
 ) -> Vocab:
     if tokenizer.needs_fit:  # sentencepiece learns its pieces from the training side
         tokenizer.fit(texts)
-    return tokenizer.natural_vocab() or build_vocab(
-        itertools.chain.from_iterable(tokenizer.tokenize(t) for t in texts),
-        min_freq=min_freq,
-        max_size=max_vocab,
+    return tokenizer.natural_vocab() or require_tokens(
+        build_vocab(
+            itertools.chain.from_iterable(tokenizer.tokenize(t) for t in texts),
+            min_freq=min_freq,
+            max_size=max_vocab,
+        ),
+        min_freq,
+        "the training pairs",
     )
 
 
@@ -483,7 +488,9 @@ def _plot_heat_maps(predictor: Seq2SeqPredictor, pairs: Pairs, run: RunDirectory
 @dataclass
 class Seq2SeqEvaluateOptions(Section):
     section: ClassVar[str] = "options"
-    beam: int | None = option(None, "Beam width (1: greedy).", low=1, none="the run's")
+    beam: int | None = option(
+        None, "Beam width (1: greedy).", low=1, high=BEAM_MAX, none="the run's"
+    )
     length_penalty: float = option(
         1.0, "Beam search: the exponent of the length in the normalised score.", low=0
     )
@@ -570,8 +577,8 @@ class Seq2SeqPredictor(Predictor):
 
     def _beam(self, beam: int | None) -> int:
         beam = self.config.model.beam if beam is None else beam
-        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
-            raise ConfigError(f"beam must be a positive integer, got {beam!r}")
+        if isinstance(beam, bool) or not isinstance(beam, int) or not 1 <= beam <= BEAM_MAX:
+            raise ConfigError(f"beam must be an integer in [1, {BEAM_MAX}], got {beam!r}")
         return beam
 
     def _decode(

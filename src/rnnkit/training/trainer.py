@@ -445,18 +445,22 @@ class Trainer:
         self._emit("evaluate", record)
         return metrics
 
+    def _metric_of(self, metrics: dict) -> float:
+        """``train.metric`` in ``metrics``; a name the task does not report is refused."""
+        if self.config.metric not in metrics:
+            raise ConfigError(
+                f"train.metric {self.config.metric!r} is not among the validation metrics "
+                f"({', '.join(sorted(metrics))})"
+            )
+        return float(metrics[self.config.metric])
+
     def _track_best(self, metrics: dict, elapsed: float) -> bool:
         """Update the best score; returns True when training should stop early:
         ``early_stopping`` evaluations without improvement and, when a time budget is
         the only limit (it plans the run), also a fifth of the budget since the best,
         so that a run does not stop early in its budget on a noisy metric."""
         c = self.config
-        if c.metric not in metrics:
-            raise ConfigError(
-                f"train.metric {c.metric!r} is not among the validation metrics "
-                f"({', '.join(sorted(metrics))})"
-            )
-        value = float(metrics[c.metric])
+        value = self._metric_of(metrics)
         if self._better(value, self.best):
             self.best, self.bad_evals, self.best_elapsed = value, 0, elapsed
             if c.keep_best or c.early_stopping:
@@ -633,6 +637,7 @@ class Trainer:
         self.save_checkpoint(elapsed)  # what a --resume continues from
         self._final_weights(elapsed, train_loss)
         metrics = self.evaluate(None, elapsed, train_loss, model=self.model)  # the kept weights
+        self._metric_of(metrics)  # also when no evaluation ran before this one
         if self.progress:
             tqdm.write(_summary(self.step, train_loss, metrics, final=True), file=sys.stderr)
         self._emit("end", {"step": self.step, "stop_reason": self.stop_reason, **metrics})
