@@ -99,3 +99,13 @@ def test_bench_tag_prints_its_table_on_stderr_and_one_json_object_on_stdout(tmp_
     for part in ("model", "baseline_most_frequent_tag", "baseline_feature_crf"):
         assert 0 <= result[part]["accuracy"] <= 1
     assert "| accuracy |" in done.stderr
+
+
+def test_tag_trials_holdout_scores_sentences_neither_trained_nor_validated_on(tmp_path):
+    dev = _gum_like(tmp_path / "dev.conllu", ["news_a", "news_b", "news_c"])
+    cmd = [sys.executable, str(BENCHMARKS / "tag_trials.py"), "--train", str(dev),
+           "--tag-column", "upos", "--time-budget", "2", "--holdout", '[{"max_steps": 3}]']  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True)
+    (row,) = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert row["metric"] == "valid_accuracy" and row["steps"] == 3
+    assert 0 <= row["holdout"] <= 1 and 0 <= row["valid"] <= 1

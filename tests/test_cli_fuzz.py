@@ -165,8 +165,18 @@ def test_a_run_with_a_damaged_file_loads_or_is_refused_with_one_line(runs, tmp_p
         (["train", "lm", "--resume", "{lm}", "--config", "{tmp}/c.toml"], "config cannot be given"),
         # checked when an evaluation reads it: with none before the last, the run said 0
         (
-            "train lm --data {tiny} --hidden 8 --layers 1 --batch-size 4 --max-steps 1 "
-            "--metric foo --out {tmp}/m".split(),
+            [
+                "train",
+                "lm",
+                "--data",
+                "{tiny}",
+                "--max-steps",
+                "1",
+                "--metric",
+                "foo",
+                "--out",
+                "{tmp}/m",
+            ],
             "train.metric 'foo' is not",
         ),
         # a vocabulary of <pad> <unk> <bos> <eos> alone trained without a word

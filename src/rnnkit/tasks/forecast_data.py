@@ -232,11 +232,11 @@ def prepare_series(
             lines=table.lines,
         )
         history = d.lookback + (0 if d.transform == "levels" else 1)
-        context = max(history, d.season or 1)  # what the evaluation's baselines read
-        if not (data.valid >= context - 1).any():  # refused now, not after the training
+        context = max(history, d.season or 1)  # what the final scores' baselines read
+        if not (data.test >= context - 1).any():  # refused now, not after the training
             raise ConfigError(
-                f"data.season {d.season} is too long for this series: no validation window "
-                f"has a season of rows before it ({len(levels)} rows); give a shorter --season"
+                f"data.season {d.season} is too long for this series: no test window has a "
+                f"season of rows before it ({len(levels)} rows); give a shorter --season"
             )
         if scaler is None and d.scaler != "none":
             data.scaler = make_scaler(d.scaler)
