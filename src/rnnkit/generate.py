@@ -72,7 +72,7 @@ def sample_next(
     logits = logits.float()  # (N, V)
     if temperature != 1.0:
         scaled = logits / temperature
-        if scaled.isnan().any() or scaled[logits.isfinite()].isinf().any():
+        if (scaled.isnan() | (scaled.isinf() & logits.isfinite())).any():
             # T so small that logits / T overflow float32 (or T itself rounds to 0 in it):
             # the draw is then the limit T -> 0, greedy among the ids the noise allows
             if noise is not None:
