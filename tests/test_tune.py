@@ -86,7 +86,9 @@ def test_an_option_of_the_space_given_is_fixed_and_the_rest_searched(tmp_path, c
     assert code == 0, err
     rows = list(csv.DictReader((out / "trials.csv").open()))
     assert "hidden_size" not in rows[0] and set(searched) - {"hidden_size"} <= set(rows[0])
-    for trial in sorted(out.glob("trial-*")):
+    trials = sorted(out.glob("trial-*"))
+    assert len(trials) == 2
+    for trial in trials:
         assert json.loads((trial / "config.json").read_text())["model"]["hidden_size"] == 6
     fixed_all = dict.fromkeys(searched, 1)  # refused before any value is checked
     import rnnkit.tune
