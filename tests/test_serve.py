@@ -126,6 +126,15 @@ def test_generation_streams_the_same_text_as_the_predictor(server, runs):
         ("/v1/models/clf/generate", {"prompt": "a"}, 422, "name"),
         ("/v1/models/clf/predict", {"inputs": ["x" * 20_000]}, 422, "inputs[0]"),  # max_chars
         ("/v1/models/clf/predict", {"inputs": ["x" * 2_000_000]}, 413, "body"),
+        # valid JSON, yet not text: the answer, which echoes it, failed with a 500
+        ("/v1/models/clf/predict", '{"inputs": ["\\ud800"]}', 422, "body"),
+        ("/v1/models/lm/generate", '{"prompt": "\\ud800", "max_new": 3}', 422, "body"),
+        (
+            "/v1/models/clf/predict",
+            '{"inputs": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            400,
+            "body",
+        ),
     ],
 )
 def test_a_bad_request_gets_a_4xx_naming_the_field(server, path, body, status, field):

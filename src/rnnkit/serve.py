@@ -204,10 +204,16 @@ def create_app(
             raise Refused(413, f"the body is over {limits.max_body} bytes", "body")
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:  # nested too deep
             raise Refused(400, f"malformed JSON ({e})", "body") from None
         if not isinstance(data, dict):
             raise Refused(422, "the body must be a JSON object", "body")
+        try:  # "\ud800" is valid JSON but not text: answering with it would fail
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise Refused(
+                422, "a lone surrogate escape (such as \\ud800) is not text", "body"
+            ) from None
         return data
 
     def model(name: str):

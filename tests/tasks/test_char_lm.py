@@ -30,7 +30,6 @@ CLASSIFY = dict(hidden_size=16, embedding_dim=8, ngram_buckets=64, batch_size=16
 @pytest.fixture(scope="module")
 def lms(tmp_path_factory):
     """A forward and a backward character LM on raw text (the tag and classify texts)."""
-    torch.set_num_threads(1)  # module fixtures run before conftest's per-test setting
     root = tmp_path_factory.mktemp("char_lm")
     tag = read_conll(_fixture("tasks/tag.conll"))
     texts = [" ".join(s.tokens) for s in tag]

@@ -131,6 +131,36 @@ def test_predict_takes_rows_with_dates_and_gives_the_next_dates_and_the_baseline
         model.forecast(table.values[:5])
 
 
+def test_input_rows_with_dates_that_do_not_increase_or_values_too_large_are_refused(trained):
+    """They answered 200 with a next date before the last one, or with null values; a
+    date that is not one raised a bare ValueError (a 500 from rnnkit serve)."""
+    model, _, _ = trained
+    rows = [[100.0 + i, 101.0 + i, 99.0 + i, 100.5 + i] for i in range(10)]
+    dates = [f"2024-01-{d:02d}" for d in range(1, 11)]
+    assert model.predict([{"rows": rows, "dates": dates}])[0]["dates"][0] == "2024-01-11"
+    cases = [
+        (dates[::-1], r"rows:2: expected a date after 2024-01-10 \(line 1\): dates must increase"),
+        (["2024-01-01"] * 10, r"rows:2: expected a date after 2024-01-01"),
+        (["x", *dates[1:]], r"rows:1: expected an ISO date \(YYYY-MM-DD\)"),
+    ]
+    for bad, message in cases:
+        with pytest.raises(DataError, match=message):
+            model.predict([{"rows": rows, "dates": bad}])
+    with pytest.raises(DataError, match="float32 can hold"):
+        model.predict([{"rows": [*rows[:-1], [1.0, 1.0, 1.0, 1e308]]}])
+
+
+def test_a_series_in_memory_has_its_dates_checked_as_a_files_are(tmp_path):
+    series = {
+        "date": [f"2024-01-{d:02d}" for d in range(1, 29)],
+        "load": [1.0 * d for d in range(28)],
+    }
+    series["date"][5] = series["date"][4]
+    with pytest.raises(DataError, match=r"data\[date\]:5: expected a date after 2024-01-05"):
+        rnnkit.train("forecast", data=series, out=tmp_path / "run", lookback=4, **TINY)
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize(
     "options",
     [

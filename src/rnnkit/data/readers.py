@@ -59,6 +59,7 @@ __all__ = [
     "read_label_folder",
     "read_pairs",
     "read_numeric_csv",
+    "check_dates",
     "read_conll",
     "read_conllu",
     "take",
@@ -467,15 +468,7 @@ def read_numeric_csv(
             when = _parse_date(path, line, text, date_column, date_format, issues)
             if when is None:
                 continue
-            if last_date is not None and when <= last_date[0]:
-                issues.report(
-                    DataError(
-                        path,
-                        line,
-                        f"a date after {last_date[1]} (line {last_date[2]}): dates must increase",
-                        repr(text),
-                    )
-                )
+            if not _check_after(path, line, when, text, last_date, issues):
                 continue
             last_date = (when, text, line)
             dates.append(text)
@@ -501,6 +494,31 @@ def _numbers(path, line, texts, names, issues: Issues) -> list[float] | None:
             return None
         row.append(value)
     return row
+
+
+def check_dates(dates: Sequence[str], source: str, lines: Sequence[int] | None = None) -> None:
+    """Dates given in memory (a forecast's input rows, a series passed as columns)
+    checked as a file's date column is: ISO dates, strictly increasing. A DataError
+    names ``source`` and the row (``lines[i]``, else its index)."""
+    issues, last = Issues(source, lenient=False), None
+    for i, text in enumerate(dates):
+        line = lines[i] if lines is not None else i
+        when = _parse_date(source, line, str(text), "date", None, issues)
+        _check_after(source, line, when, text, last)
+        last = (when, text, line)
+
+
+def _check_after(path, line, when: datetime, text, last: tuple | None, issues=None) -> bool:
+    """Whether ``when`` comes after the ``last`` (date, text, line); else a DataError."""
+    if last is None or when > last[0]:
+        return True
+    error = DataError(
+        path, line, f"a date after {last[1]} (line {last[2]}): dates must increase", repr(text)
+    )
+    if issues is None:
+        raise error
+    issues.report(error)
+    return False
 
 
 def _parse_date(path, line, text, name, date_format, issues: Issues) -> datetime | None:

@@ -39,7 +39,7 @@ from rnnkit.config import (
     override,
     with_defaults,
 )
-from rnnkit.data.readers import NumericTable, read_numeric_csv
+from rnnkit.data.readers import NumericTable, check_dates, read_numeric_csv
 from rnnkit.data.timeseries import Scaler, next_dates, scaler_from_dict
 from rnnkit.errors import ConfigError, DataError, RnnkitError
 from rnnkit.metrics import forecast_report
@@ -396,6 +396,8 @@ class ForecastPredictor(Predictor):
         ):
             raise ConfigError("a forecast input's dates must be one string per row")
         lines = list(range(1, len(values) + 1))
+        if dates is not None:
+            check_dates(dates, "rows", lines)  # ISO, increasing: the next dates follow them
         return NumericTable(values, list(self.columns), dates, lines, "rows")
 
     def forecast(self, series) -> dict:
@@ -425,6 +427,13 @@ class ForecastPredictor(Predictor):
             "seasonal_naive": seasonal,
             "ridge": self.ridge.predict(baseline_context(data, origin, self.lookback))[0],
         }
+        if not all(np.isfinite(v).all() for v in [values, *baselines.values()] if v is not None):
+            raise DataError(
+                table.source,
+                None,
+                "values the model's float32 can hold once scaled",
+                f"values up to {np.abs(table.values).max():.3g}, and a forecast that is not finite",
+            )
         return {
             "target": self.target,
             "horizon": self.horizon,

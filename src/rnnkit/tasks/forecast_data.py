@@ -20,7 +20,7 @@ from rnnkit.baselines.forecasting import RidgeWindow
 from rnnkit.config import RunConfig
 from rnnkit.data._lines import Issues, delimiter_for, iter_rows
 from rnnkit.data.embedded.series import SERIES, load_series
-from rnnkit.data.readers import NumericTable, read_numeric_csv
+from rnnkit.data.readers import NumericTable, check_dates, read_numeric_csv
 from rnnkit.data.timeseries import (
     Scaler,
     infer_season,
@@ -168,6 +168,8 @@ def table_from_columns(columns: dict[str, list], names: list[str], date_column) 
             if not np.isfinite(values[i, j]):
                 raise DataError(f"data[{name}][{i}]", None, "a finite number", repr(v))
     dates = [str(x) for x in columns[date_column]] if date_column else None
+    if dates is not None:
+        check_dates(dates, f"data[{date_column}]")  # as a file's date column is checked
     return NumericTable(values, list(names), dates, list(range(len(values))), "data")
 
 
