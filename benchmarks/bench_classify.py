@@ -205,11 +205,16 @@ def main() -> None:
         help="comma-separated GUM tasks: genre (15 genres), s_type (11 sentence types)",
     )  # fmt: skip
     parser.add_argument("--no-embedded", action="store_true", help="skip the embedded names")
+    parser.add_argument(
+        "--options",
+        default="{}",
+        help='more rnnkit.train options as JSON, for an ablation: \'{"char_lm": "lm-fwd,lm-bwd"}\'',
+    )
     args = parser.parse_args()
     seeds = [int(seed) for seed in args.seeds.split(",")]
     torch.set_num_threads(args.threads)
     results = []
-    budget = {"time_budget": args.time_budget}
+    budget = {"time_budget": args.time_budget, **json.loads(args.options)}
     with tempfile.TemporaryDirectory() as tmp:
         if args.gum:
             labels = args.gum_label.split(",")
@@ -251,6 +256,7 @@ def main() -> None:
                 "command": " ".join(["python", "benchmarks/bench_classify.py", *sys.argv[1:]]),
                 "threads": args.threads,
                 "seeds": seeds,
+                "options": json.loads(args.options),
                 "defaults": ClassifyConfig().to_dict()["model"]
                 | {"epochs": ClassifyConfig().train.epochs},
                 "results": results,

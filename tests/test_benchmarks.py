@@ -57,11 +57,13 @@ def test_bench_classify_scores_gum_sentence_types_beside_the_baseline(tmp_path):
     dev = _gum_like(tmp_path / "dev.conllu", ["news_a", "news_b", "fiction_c"])
     test = _gum_like(tmp_path / "test.conllu", ["news_d", "fiction_e"])
     cmd = [sys.executable, str(BENCHMARKS / "bench_classify.py"), "--no-embedded",
-           "--seeds", "0", "--time-budget", "2", "--gum", f"{dev},{test}"]  # fmt: skip
+           "--seeds", "0", "--time-budget", "60", "--gum", f"{dev},{test}",
+           "--options", '{"max_steps": 3}']  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True)
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, done.stdout
     genre, s_type = json.loads(lines[0])["results"]
+    assert genre["model"]["steps"] == s_type["model"]["steps"] == 3  # --options reached train
     assert (genre["label"], genre["classes"]) == ("genre", 2)  # news, fiction
     assert (s_type["label"], s_type["classes"]) == ("s_type", 4)
     for result in (genre, s_type):

@@ -161,6 +161,13 @@ def test_a_series_in_memory_has_its_dates_checked_as_a_files_are(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_bare_list_of_numbers_is_refused_naming_the_row_and_the_shape_to_pass(tmp_path):
+    with pytest.raises(DataError, match=r"one series alone: \{'y': \[...\]\}\), got a row of "
+                       "type float: 1.0"):  # fmt: skip
+        rnnkit.train("forecast", data=[1.0, 2.0] * 20, out=tmp_path / "run", **TINY)
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize(
     "options",
     [

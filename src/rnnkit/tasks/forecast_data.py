@@ -141,8 +141,14 @@ def columns_from_memory(items, which: str) -> dict[str, list]:
         items = {str(c): list(items[c]) for c in items.columns}
     elif not isinstance(items, dict):
         rows = rows_of(items, which)
-        if not all(isinstance(r, dict) for r in rows):
-            raise DataError(which, None, "a DataFrame, a dict of columns or rows of dicts", "other")
+        other = next((r for r in rows if not isinstance(r, dict)), None)
+        if other is not None:
+            raise DataError(
+                which,
+                None,
+                "a DataFrame, a dict of columns or rows of dicts (one series alone: {'y': [...]})",
+                f"a row of type {type(other).__name__}: {other!r}"[:120],
+            )
         items = {k: [r.get(k) for r in rows] for k in rows[0]}
     columns = {str(k): list(v) for k, v in items.items()}
     lengths = {len(v) for v in columns.values()}
