@@ -245,3 +245,13 @@ def test_take_keeps_source_and_the_line_of_each_record_taken():
     part = take(records, [2, 0])
     assert part == ["c", "a"] and part.source == "f.tsv" and part.lines == [9, 2]
     assert take(["a", "b"], [1]) == ["b"] and not isinstance(take(["a", "b"], [1]), ReadResult)
+
+
+def test_a_named_pipe_is_refused_at_once_not_waited_on(tmp_path):
+    """Opening a FIFO for reading blocks until a writer comes: training hung for ever."""
+    import os
+
+    fifo = tmp_path / "p"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match=r"p: expected a regular file .*got a named pipe"):
+        read_text(fifo)

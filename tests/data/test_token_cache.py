@@ -81,3 +81,23 @@ def test_evaluate_on_a_file_too_short_to_score_names_the_file(tmp_path, fixtures
     one.write_text("a")
     with pytest.raises(DataError, match=r"one_char.txt: expected at least 2 tokens"):
         lm.evaluate(str(one))
+
+
+@pytest.mark.parametrize("newline", ["", "\n"])
+def test_text_without_a_newline_for_a_block_is_cut_between_characters(tmp_path, newline):
+    """Korean (3 bytes a syllable) on one line longer than a block, or the whole file one
+    line: the blocks and the train/valid split cut between characters, never inside one
+    (both were read as bad UTF-8)."""
+    path = tmp_path / "k.txt"
+    text = "한국어 문장" * 40 + newline  # 96-byte blocks (97 - 1) cut syllables
+    path.write_text(text, "utf-8")
+    tokenizer = make_tokenizer("char")
+    vocab = _vocab(text, tokenizer)
+    assert encode_span(TextSpan(str(path)), tokenizer, vocab).tolist() == tokenizer.encode(
+        text, vocab
+    )
+    train, valid = split_span(path)
+    assert 0 < train.end == valid.start < len(text.encode())
+    assert "".join(train.blocks()) + "".join(valid.blocks()) == text
+    for span in (train, valid):
+        encode_span(span, tokenizer, vocab)  # no DataError

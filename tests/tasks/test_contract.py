@@ -185,6 +185,25 @@ def test_predict_on_zero_one_and_many_inputs_as_the_schema_says(task, runs):
     assert json.dumps(alone) == json.dumps(many) or _close(alone, many)
 
 
+@pytest.mark.parametrize("task", ["lm", "classify", "tag", "seq2seq"])
+def test_predict_names_an_input_that_is_not_a_text_and_refuses_what_is_not_a_list(task, runs):
+    """None, a number or bytes raised a TypeError deep in a tokenizer (or were read as
+    text); a generator had no len(), and tag answered [] for one."""
+    from rnnkit.errors import ConfigError, DataError
+
+    predictor, _ = runs[task]
+    good = CASES[task].inputs[0]
+    for bad in (None, 5, b"abc"):
+        with pytest.raises(
+            DataError, match=rf"expected a text.*, got input 1: {type(bad).__name__}"
+        ):
+            predictor.predict([good, bad])
+    with pytest.raises(ConfigError, match="predict takes a list of .*, got generator"):
+        predictor.predict(x for x in [good])
+    with pytest.raises(ConfigError, match="got one string"):
+        predictor.predict(good)
+
+
 def _close(a, b) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return abs(a - b) <= 1e-5

@@ -327,3 +327,22 @@ def test_the_ridge_started_weights_compete_so_a_run_never_ends_worse_on_valid(tr
     assert evaluations[-1]["full"] and evaluations[-1]["step"] == 60
     assert final <= start * (1 + 1e-9)
     assert json.loads((run / "config.json").read_text())["train"]["eval_at_start"] is True
+
+
+def test_a_file_of_dates_alone_is_refused_naming_its_first_line(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("date\n" + "".join(f"2024-01-{d:02d}\n" for d in range(1, 29)))
+    with pytest.raises(DataError, match=r"d.csv:1: expected a column of numbers beside the dates"):
+        rnnkit.train("forecast", data=str(data), out=tmp_path / "run", lookback=4, **TINY)
+    assert not (tmp_path / "run").exists()
+
+
+def test_values_float32_cannot_hold_are_refused_naming_their_line(tmp_path):
+    """1e300 in a file overflowed the loss to NaN and ended the run with a TypeError."""
+    data = tmp_path / "big.csv"
+    rows = [f"2024-01-{d:02d},{d + 1.0}\n" for d in range(1, 29)]
+    rows[6] = "2024-01-07,1e300\n"
+    data.write_text("date,load\n" + "".join(rows))
+    with pytest.raises(DataError, match=r"big.csv:8: expected values within .* got 1e\+300 in "):
+        rnnkit.train("forecast", data=str(data), out=tmp_path / "run", lookback=4, **TINY)
+    assert not (tmp_path / "run").exists()

@@ -286,3 +286,21 @@ def test_the_embedded_corpus_is_the_default(tmp_path):
     assert tagger.config.data.data is None and tagger.config.model.crf is False
     assert tagger.run.read_metrics()[-1]["valid_n"] == sum(len(s) for s in load_ner("valid"))
     assert tagger.scheme == "BIO" and len(tagger.tag_names) == 9
+
+
+def test_a_treebank_without_xpos_is_refused_not_trained_on_one_tag(tmp_path, fixtures):
+    """Many UD treebanks leave XPOS '_': `--tag-column xpos` trained on that one tag and
+    read 100% accuracy."""
+    text = (fixtures / "tiny.conllu").read_text("utf-8")
+    lines = []
+    for line in text.splitlines():
+        cols = line.split("\t")
+        if len(cols) == 10:
+            cols[4] = "_"
+        lines.append("\t".join(cols))
+    data = tmp_path / "noxpos.conllu"
+    data.write_text("\n".join(lines) + "\n", "utf-8")
+    with pytest.raises(DataError, match=r"noxpos.conllu:\d+: expected XPOS tags, got '_' "
+                       r"\(unspecified\) for every token: the file has no xpos; --tag-column upos"):  # fmt: skip
+        rnnkit.train("tag", data=str(data), tag_column="xpos", out=tmp_path / "run", max_steps=1)
+    assert not (tmp_path / "run").exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import stat
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -79,6 +80,16 @@ class _BadLine(Exception):
 
 
 def open_binary(path: str | os.PathLike):
+    """``path`` opened for reading bytes; a DataError naming it when it is missing, a
+    folder, unreadable, or not a regular file (a named pipe would block the open, and
+    ``/dev/zero`` would never end: the readers read a file more than once)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        mode = None  # open() below names the problem
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise DataError(path, None, "a regular file (write the text to a file first)", kind)
     try:
         return open(path, "rb")
     except FileNotFoundError:

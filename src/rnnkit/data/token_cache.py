@@ -69,8 +69,12 @@ class TextSpan:
                 if not raw:
                     break
                 raw, cut = carry + raw, None
-                if (left is None or left > 0) and raw.rfind(b"\n") >= 0:
+                more = left is None or left > 0
+                if more and raw.rfind(b"\n") >= 0:
                     cut = raw.rfind(b"\n") + 1
+                    raw, carry = raw[:cut], raw[cut:]
+                elif more:  # a line longer than a block: cut it between two characters
+                    cut = len(raw) - _incomplete_tail(raw)
                     raw, carry = raw[:cut], raw[cut:]
                 else:
                     carry = b""
@@ -116,6 +120,18 @@ class TextSpan:
         return h.hexdigest()
 
 
+def _incomplete_tail(raw: bytes) -> int:
+    """How many bytes at the end of ``raw`` start a UTF-8 character they do not finish."""
+    for k in range(1, min(4, len(raw)) + 1):
+        b = raw[-k]
+        if b & 0xC0 != 0x80:  # not a continuation byte: ASCII or the lead of a character
+            need = (
+                2 if b >> 5 == 0b110 else 3 if b >> 4 == 0b1110 else 4 if b >> 3 == 0b11110 else 1
+            )
+            return k if need > k else 0
+    return 0
+
+
 def _count_newlines(f, upto: int) -> int:
     f.seek(0)
     count, read = 0, 0
@@ -141,8 +157,8 @@ def split_span(path: str | os.PathLike, fraction: float = 0.9) -> tuple[TextSpan
         f.seek(back)
         raw = f.read(at - back)
     cut = back + raw.rfind(b"\n") + 1 if b"\n" in raw else at
-    if cut <= 0 or cut >= size:
-        cut = at
+    if cut <= 0 or cut >= size:  # no newline to cut after: cut between two characters
+        cut = at - _incomplete_tail(raw)
     return TextSpan(path, 0, cut), TextSpan(path, cut, None)
 
 

@@ -253,6 +253,28 @@ class ExportGraph:
     doc: str = ""
 
 
+def check_texts(inputs, what: str = "texts", tokens: bool = False) -> list:
+    """The inputs of ``predict`` as a list, each a text (``tokens``: or a list of token
+    strings), or a ConfigError for one string or no sequence, a DataError naming the
+    first input that is neither (None, a number, bytes)."""
+    if isinstance(inputs, str):
+        raise ConfigError(f"predict takes a list of {what}, got one string; wrap it in a list")
+    if not isinstance(inputs, Sequence):
+        raise ConfigError(f"predict takes a list of {what}, got {type(inputs).__name__}")
+    for i, item in enumerate(inputs):
+        if isinstance(item, str):
+            continue
+        if tokens and isinstance(item, (list, tuple)) and all(isinstance(t, str) for t in item):
+            continue
+        raise DataError(
+            None,
+            None,
+            "a text" + (" or a list of token strings" if tokens else ""),
+            f"input {i}: {type(item).__name__} {item!r}"[:120],
+        )
+    return list(inputs)
+
+
 def require_tokens(vocab: Vocab, min_freq: int, what: str = "the training text") -> Vocab:
     """``vocab`` when it holds a token besides its specials: a language model or a
     seq2seq side with none could only learn ``<unk>`` (a ``min_freq`` above every count)."""

@@ -51,6 +51,7 @@ from rnnkit.tasks.base import (
     SampledBatches,
     Splits,
     Task,
+    check_texts,
     fields_of,
     make_text_tokenizer,
     read_source,
@@ -563,8 +564,7 @@ class ClassifierPredictor(Predictor):
     @torch.no_grad()
     def predict_proba(self, texts: Sequence[str]) -> Tensor:
         """Class probabilities, (N, K) on the CPU, in the order of :attr:`label_names`."""
-        if isinstance(texts, str):
-            raise ConfigError("predict takes a list of texts, got one string; wrap it in a list")
+        texts = check_texts(texts)
         examples = [(text, self.label_names[0]) for text in texts]  # the label is unread
         dataset = _dataset(examples, self.assets, "", self.config)
         batches = _eval_batches(dataset, self.vocab.pad_id, EVAL_BATCH_SIZE)
@@ -584,6 +584,7 @@ class ClassifierPredictor(Predictor):
         """One dict per text: ``input``, the best ``label`` and its ``probability``, and
         ``top_k``, the ``top_k`` best ``{"label", "probability"}`` in order."""
         top_k = self.options("predict", options).top_k
+        texts = check_texts(texts)
         if len(texts) == 0:
             return []
         probs = self.predict_proba(texts)

@@ -120,6 +120,13 @@ def read_series(config: RunConfig) -> NumericTable:
         header = list(columns_in) if memory else read_header(d.data)
         date_column = resolve_date_column(d.date_column, header)
         features = _split_names(d.features) or [h for h in header if h != date_column]
+        if not features and d.target is None:
+            raise DataError(
+                "data" if memory else d.data,
+                None if memory else 1,
+                f"a column of numbers beside the dates ({date_column!r})",
+                f"the columns {header}",
+            )
         d.target = d.target or features[-1]
         columns = features + ([d.target] if d.target not in features else [])
         if memory:
@@ -128,10 +135,29 @@ def read_series(config: RunConfig) -> NumericTable:
             table = read_numeric_csv(d.data, columns, date_column=date_column)
         d.date_column = date_column or "none"
         d.season = d.season or infer_season(table.dates)
+        _check_magnitude(table)
     d.features = features
     for name in [*features, d.target]:
         table.column(name)  # names the file when a column is missing
     return table
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_magnitude(table: NumericTable) -> None:
+    """Values the model's float32 can hold (with room to spare: their squares are summed
+    for the scale); 1e300 in a file overflowed the training loss to NaN and stopped the
+    run with a TypeError."""
+    big = np.abs(table.values) > FLOAT32_MAX**0.5
+    if big.any():
+        row, col = (int(i) for i in np.argwhere(big)[0])
+        raise DataError(
+            table.source,
+            table.lines[row] if table.lines else None,
+            f"values within +-{FLOAT32_MAX**0.5:.3g} (the model computes in float32)",
+            f"{table.values[row, col]:.3g} in column {table.columns[col]!r}",
+        )
 
 
 def columns_from_memory(items, which: str) -> dict[str, list]:

@@ -44,6 +44,7 @@ from rnnkit.tasks.base import (
     Predictor,
     Splits,
     Task,
+    check_texts,
     make_text_tokenizer,
     read_source,
     register,
@@ -480,8 +481,7 @@ class LanguageModelPredictor(Predictor):
         """The continuation of each prompt: ``{"input": prompt, "output": new text}``
         (options: :class:`GenerateOptions`)."""
         o = self.options("predict", options)
-        if isinstance(inputs, str):
-            raise ConfigError("predict takes a list of prompts, got one string; wrap it in a list")
+        inputs = check_texts(inputs, "prompts")
         return [
             {
                 "input": prompt,

@@ -53,6 +53,7 @@ from rnnkit.tasks.base import (
     SampledBatches,
     Splits,
     Task,
+    check_texts,
     make_text_tokenizer,
     register,
     require_tokens,
@@ -551,8 +552,7 @@ class Seq2SeqPredictor(Predictor):
         self.restoration = config.data.data is None
 
     def _encode(self, texts: Sequence[str]) -> list[list[int]]:
-        if isinstance(texts, str):
-            raise ConfigError("predict takes a list of texts, got one string; wrap it in a list")
+        texts = check_texts(texts)
         ids = []
         for i, text in enumerate(texts):
             if self.restoration:
@@ -603,6 +603,7 @@ class Seq2SeqPredictor(Predictor):
         is the exponent of the length in beam search's normalised score); with
         ``attention=True``, the greedy output's attention weights too."""
         o = self.options("predict", options)
+        texts = check_texts(texts)
         outputs = self.translate(texts, beam=o.beam, length_penalty=o.length_penalty)
         results = [{"input": t, "output": out} for t, out in zip(texts, outputs)]
         if o.attention and len(texts):

@@ -44,7 +44,7 @@ from rnnkit.data.datasets import TaggedDataset
 from rnnkit.data.embedded.synthetic_ner import TOKEN_PATTERN
 from rnnkit.data.tokenizers import Tokenizer, make_tokenizer, tokenizer_from_dict
 from rnnkit.data.vocab import Vocab, build_vocab
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import DataError
 from rnnkit.models.exportable import TaggerGraph, example_ids
 from rnnkit.models.tagger import SequenceTagger
 from rnnkit.span_metrics import SPAN_SCHEMES, bio_spans, tagging_report
@@ -56,6 +56,7 @@ from rnnkit.tasks.base import (
     SampledBatches,
     Splits,
     Task,
+    check_texts,
     register,
 )
 from rnnkit.tasks.char_lm import (
@@ -536,8 +537,7 @@ class TaggerPredictor(Predictor):
         exclusive. An input is a text (tokenized as the run says; Korean text by
         Kiwi) or a list of tokens."""
         self.options("predict", options)
-        if isinstance(texts, str):
-            raise ConfigError("predict takes a list of texts, got one string; wrap it in a list")
+        texts = check_texts(texts, tokens=True)
         tokens = [self.tokenize(t) if isinstance(t, str) else list(t) for t in texts]
         for i, ts in enumerate(tokens):
             if not ts:

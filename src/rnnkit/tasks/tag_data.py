@@ -51,6 +51,15 @@ def read_tagged(path: str | os.PathLike, config: RunConfig) -> ReadResult[Tagged
         if column is not None and str(column) not in ("upos", "xpos"):
             raise ConfigError(f"--tag-column for CoNLL-U is upos or xpos, got {column!r}")
         sentences = read_conllu(path, tag=str(column or "upos"))
+        if sentences and all(t == "_" for s in sentences for t in s.tags):
+            field = str(column or "upos")
+            raise DataError(
+                path,
+                sentences[0].line,
+                f"{field.upper()} tags",
+                f"'_' (unspecified) for every token: the file has no {field}"
+                + ("; --tag-column upos reads the universal tags" if field == "xpos" else ""),
+            )
         if explicit or d.scheme == "IO":
             for s in sentences:
                 _check_scheme(s, d.scheme, path, s.line)
