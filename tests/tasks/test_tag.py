@@ -114,9 +114,13 @@ def test_evaluate_reports_the_documented_keys_and_scores_exact_spans(trained):
     j = next(k for k, tag in enumerate(gold[i][1]) if tag.startswith("I-"))
     gold[i] = (gold[i][0], [*gold[i][1][:j], "O", *gold[i][1][j + 1 :]])
     assert tagger.evaluate(gold)["f1"] < 1.0
-    # a tag the model never saw is scored, not refused
-    unseen = tagger.evaluate([(["Paris"], ["B-CITY"])])
-    assert unseen["accuracy"] == 0.0 and unseen["recall"] == 0.0
+    # a tag the model never saw is scored, not refused ...
+    unseen = tagger.evaluate([(["Paris", "."], ["B-CITY", "O"])])
+    assert unseen["recall"] == 0.0 and unseen["accuracy"] <= 0.5
+    # ... but data none of whose tags it knows (POS tags for an NER model) is refused
+    with pytest.raises(DataError, match=r"data: expected some of the tags the model knows "
+                       r"\(.*B-PER.*\), got none of them: ADP, NOUN, PROPN"):  # fmt: skip
+        tagger.evaluate([(["in", "Paris", "today"], ["ADP", "PROPN", "NOUN"])])
 
 
 def test_an_explicit_scheme_checks_every_tag_and_auto_takes_the_tags_as_they_are(

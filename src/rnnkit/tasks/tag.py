@@ -571,14 +571,24 @@ class TaggerPredictor(Predictor):
         """``{"task", "scheme", "accuracy", "precision", "recall", "f1", "n", "per_type"}`` on
         the CoNLL/CoNLL-U file ``data``, on a list of sentences (:class:`TaggedSentence`
         or ``(tokens, tags)``), or on the run's validation split. A true tag the model
-        never saw is scored (as an error), not refused."""
+        never saw is scored (as an error), not refused; data none of whose tags the model
+        knows is refused (its tags are another tag set: the wrong file or column)."""
         self.options("evaluate", options)
-        sentences, _ = self.records(data)
+        sentences, source = self.records(data)
         pairs = [(s.tokens, s.tags) if hasattr(s, "tokens") else tuple(s) for s in sentences]
         for i, (tokens, tags) in enumerate(pairs):
             if len(tokens) != len(tags) or not tokens:
                 got = f"sentence {i}: {len(tokens)} tokens, {len(tags)} tags"
                 raise DataError(None, None, "one tag per token, at least one token", got)
+        seen = {t for _, tags in pairs for t in tags}
+        if seen and seen.isdisjoint(self.tag_names):
+            known = ", ".join(self.tag_names[:8]) + (", ..." if len(self.tag_names) > 8 else "")
+            raise DataError(
+                source,
+                None,
+                f"some of the tags the model knows ({known})",
+                f"none of them: {', '.join(sorted(seen)[:8])}" + (", ..." if len(seen) > 8 else ""),
+            )
         report = evaluate_tagger(
             self.model,
             self._dataset([t for t, _ in pairs]),
