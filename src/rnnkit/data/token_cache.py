@@ -35,6 +35,9 @@ from rnnkit.errors import DataError
 __all__ = ["TextSpan", "split_span", "encode_span", "cache_dir", "BLOCK_BYTES"]
 
 BLOCK_BYTES = 1 << 20  # blocks of about 1 MB, cut after a newline
+# Part of every key: raised when a tokenizer's output changes under the same options (2:
+# the regex tokenizer keeps combining marks with their letters), so no stale ids are read.
+CACHE_VERSION = 2
 
 
 def cache_dir() -> Path:
@@ -174,7 +177,7 @@ def encode_span(span: TextSpan, tokenizer, vocab, *, root: Path | None = None) -
     or tokenised once into it."""
     dtype = _dtype(len(vocab))
     about = json.dumps([tokenizer.to_dict(), vocab.itos], sort_keys=True, ensure_ascii=False)
-    key = hashlib.sha256(f"{span.digest()}|{about}".encode()).hexdigest()[:32]
+    key = hashlib.sha256(f"{span.digest()}|{about}|{CACHE_VERSION}".encode()).hexdigest()[:32]
     root = root or cache_dir()
     path = root / f"{key}.{dtype.name}"
     if not path.is_file():

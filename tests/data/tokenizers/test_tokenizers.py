@@ -181,3 +181,12 @@ def test_a_multibyte_character_is_held_until_its_last_byte():
     tokens = ByteTokenizer().tokenize("a한")  # "a" and three bytes
     assert list(ByteTokenizer().detokenize_stream(tokens)) == ["a", "", "", "한"]
     assert list(ByteTokenizer().detokenize_stream(tokens[:3])) == ["a", "", "", "\ufffd"]
+
+
+def test_regex_words_keep_their_combining_marks():
+    """Combining marks are not \\w to re: Hindi words were cut at each vowel sign and
+    virama (नमस्ते: four tokens), a decomposed é into e and its accent."""
+    tokenizer = RegexTokenizer()
+    assert tokenizer.tokenize("नमस्ते दुनिया।") == ["नमस्ते", "दुनिया", "।"]
+    assert tokenizer.tokenize("e\u0301te\u0301! Don't") == ["e\u0301te\u0301", "!", "Don", "'", "t"]
+    assert RegexTokenizer(r"\S+").tokenize("नमस्ते दुनिया") == ["नमस्ते", "दुनिया"]

@@ -6,6 +6,7 @@ Each is also built by name: ``make_tokenizer("char")``, ``make_tokenizer("word",
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -151,9 +152,37 @@ class WordTokenizer(Tokenizer):
         return {"lowercase": self.lowercase, **super().options()}
 
 
+_WORD = re.compile(r"\w").match  # a word's letters go on after a mark; punctuation does not
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch)[0] == "M"
+
+
+def _glue_marks(matches) -> list[str]:
+    """The matches' texts, a combining mark kept with the letters around it (see
+    :class:`RegexTokenizer`)."""
+    out: list[str] = []
+    end = -1
+    for m in matches:
+        text = m.group()
+        touches = out and m.start() == end
+        if touches and (all(map(_is_mark, text)) or _is_mark(out[-1][-1]) and _WORD(text)):
+            out[-1] += text
+        else:
+            out.append(text)
+        end = m.end()
+    return out
+
+
 class RegexTokenizer(Tokenizer):
-    """Every match of ``pattern`` is a token (by default words and single punctuation
+    r"""Every match of ``pattern`` is a token (by default words and single punctuation
     marks: ``"Don't!"`` -> ``["Don", "'", "t", "!"]``); newlines are kept as tokens.
+
+    Combining marks (Unicode category M: Devanagari vowel signs and virama, a decomposed
+    accent) are not ``\w`` to :mod:`re`, so a pattern would cut words at them; a match
+    made of marks alone joins the token it touches on the left, and a word that touches
+    a mark on its left joins that token too: ``"नमस्ते"`` is one token, not four.
 
     Args:
         pattern: a :mod:`re` pattern; it must not match the empty string.
@@ -184,7 +213,7 @@ class RegexTokenizer(Tokenizer):
         for i, line in enumerate(text.split("\n")):
             if i:
                 tokens.append("\n")
-            tokens.extend(m.group() for m in self._regex.finditer(line))
+            tokens.extend(_glue_marks(self._regex.finditer(line)))
         return tokens
 
     def detokenize(self, tokens: Sequence[str]) -> str:
