@@ -24,10 +24,12 @@ browser:
 	bash scripts/install_browser.sh
 
 # Two pytest workers (pytest-xdist), a module's tests on one of them so that its shared
-# runs are trained once: on 2 cores the suite takes about 6 minutes instead of 10.
+# runs are trained once: on 2 cores the suite takes about 6 minutes instead of 10. The
+# tests marked serial (two DDP processes) then run alone.
 test: setup browser
 	$(BIN)/ruff check src tests benchmarks examples scripts
-	$(BIN)/python -m pytest -q -n 2 --dist loadscope
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope -m "not serial"
+	$(BIN)/python -m pytest -q -m serial
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks examples scripts
